@@ -1,0 +1,1 @@
+"""Tests for the G90 Cloud integration."""
