@@ -373,7 +373,9 @@ def _activity_event(
 def _parse_json(body: bytes) -> tuple[Any, str | None]:
     """The JSON value of a body (text then one NUL) and a problem, if any."""
     end = body.find(b"\0")
-    text = body.decode("utf-8", "replace") if end < 0 else body[:end].decode("utf-8", "replace")
+    if end < 0:
+        return None, f"JSON without its NUL terminator: {body[:200]!r}"
+    text = body[:end].decode("utf-8", "replace")
     try:
         return json.loads(text), None
     except ValueError, RecursionError:

@@ -131,12 +131,30 @@ class Ping(Message):
         return cls(payload, flag=flag)
 
 
-def _unpack_hello(layout: struct.Struct, payload: bytes) -> tuple[str, str, tuple[int, ...], bytes]:
+_HELLO_PADS: Final = (15, 35)
+"""Offsets of the pad bytes after the GUID and after the firmware (seen as 0)."""
+
+
+def _unpack_hello(
+    layout: struct.Struct, payload: bytes
+) -> tuple[str, str, tuple[int, ...], bytes, bytes]:
     if len(payload) < layout.size:
         raise MessageDecodeError(f"payload is {len(payload)} bytes, expected {layout.size}")
     guid, *numbers = layout.unpack_from(payload)
     firmware = numbers.pop(4)
-    return _text(guid), _text(firmware), tuple(numbers), payload[layout.size :]
+    padding = bytes(payload[offset] for offset in _HELLO_PADS)
+    return _text(guid), _text(firmware), tuple(numbers), payload[layout.size :], padding
+
+
+def _pack_hello(
+    layout: struct.Struct, guid: str, firmware: str, numbers: tuple[int, ...], padding: bytes
+) -> bytes:
+    packed = bytearray(
+        layout.pack(_untext(guid, 15), *numbers[:4], _untext(firmware, 3), *numbers[4:])
+    )
+    for offset, value in zip(_HELLO_PADS, padding, strict=True):
+        packed[offset] = value
+    return bytes(packed)
 
 
 @dataclass(frozen=True, slots=True)
@@ -155,24 +173,21 @@ class Hello(VersionedMessage):
     """The ten int32 fields of unknown meaning: four before the firmware, six after."""
     trailing: bytes = b""
     """Bytes past the known layout (none seen so far), kept as they are."""
+    padding: bytes = bytes(2)
+    """The pad bytes after the GUID and after the firmware (seen as 0), kept as they are."""
 
     def payload(self) -> bytes:
         """`<15sx4i3sx6i`, then any trailing bytes."""
         return (
-            self.LAYOUT.pack(
-                _untext(self.guid, 15),
-                *self.numbers[:4],
-                _untext(self.firmware, 3),
-                *self.numbers[4:],
-            )
+            _pack_hello(self.LAYOUT, self.guid, self.firmware, self.numbers, self.padding)
             + self.trailing
         )
 
     @classmethod
     def from_payload(cls, payload: bytes, *, flag: int, sequence: int) -> Self:
         """GUID, firmware, unknown numbers."""
-        guid, firmware, numbers, trailing = _unpack_hello(cls.LAYOUT, payload)
-        return cls(guid, firmware, numbers, trailing, flag=flag, sequence=sequence)
+        guid, firmware, numbers, trailing, padding = _unpack_hello(cls.LAYOUT, payload)
+        return cls(guid, firmware, numbers, trailing, padding, flag=flag, sequence=sequence)
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,24 +205,20 @@ class HelloDiscovery(VersionedMessage):
     numbers: tuple[int, ...] = (0,) * 7
     """The seven int32 fields of unknown meaning: four before the firmware, three after."""
     trailing: bytes = b""
+    padding: bytes = bytes(2)
 
     def payload(self) -> bytes:
         """`<15sx4i3sx3i`, then any trailing bytes."""
         return (
-            self.LAYOUT.pack(
-                _untext(self.guid, 15),
-                *self.numbers[:4],
-                _untext(self.firmware, 3),
-                *self.numbers[4:],
-            )
+            _pack_hello(self.LAYOUT, self.guid, self.firmware, self.numbers, self.padding)
             + self.trailing
         )
 
     @classmethod
     def from_payload(cls, payload: bytes, *, flag: int, sequence: int) -> Self:
         """GUID, firmware, unknown numbers."""
-        guid, firmware, numbers, trailing = _unpack_hello(cls.LAYOUT, payload)
-        return cls(guid, firmware, numbers, trailing, flag=flag, sequence=sequence)
+        guid, firmware, numbers, trailing, padding = _unpack_hello(cls.LAYOUT, payload)
+        return cls(guid, firmware, numbers, trailing, padding, flag=flag, sequence=sequence)
 
 
 @dataclass(frozen=True, slots=True)

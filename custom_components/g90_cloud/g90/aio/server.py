@@ -1,0 +1,276 @@
+"""The listener G90 panels connect to, believing it is their vendor's cloud.
+
+Runs in the caller's event loop (Home Assistant's, or the command line's); no
+threads. Any number of panels may be connected at once, each with its own
+session; every decoded event goes to one callback with the panel it came from.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+import contextlib
+from dataclasses import dataclass, field
+import errno
+import logging
+import socket
+
+from ..events import PanelEvent
+from .connection import MessageRecord, PanelConnection
+from .logs import QuietLog
+from .panels import Counters, PanelStatus
+
+_LOGGER = logging.getLogger(__name__)
+
+DEFAULT_PORT = 5678
+HEARTBEAT_SECONDS = 60
+"""Panels say hello about once a minute."""
+
+EventCallback = Callable[[PanelEvent, PanelStatus | None], None]
+MessageCallback = Callable[[MessageRecord], None]
+PanelCallback = Callable[[PanelStatus], None]
+
+
+@dataclass(frozen=True, slots=True)
+class ListenerConfig:
+    """Where to listen, what to announce, whether to chain, and the limits."""
+
+    host: str = "0.0.0.0"
+    port: int = DEFAULT_PORT
+    cloud_ip: str = "127.0.0.1"
+    """The address announced to panels as the cloud's (in the discovery reply)."""
+    cloud_port: int = DEFAULT_PORT
+    """The port announced to panels (hello info, discovery reply); may differ from `port`."""
+    upstream_host: str | None = None
+    """The real cloud to pass traffic through to; None: answer panels ourselves only."""
+    upstream_port: int = DEFAULT_PORT
+    allowed_guids: frozenset[str] | None = None
+    """Only these panels may connect (None: any)."""
+    allowed_addresses: frozenset[str] | None = None
+    """Only connections from these IP addresses are accepted (None: any)."""
+    idle_timeout: float = 3 * HEARTBEAT_SECONDS
+    max_connections: int = 256
+    reply_timeout: float = 5.0
+    """How long the upstream may take to answer before we answer ourselves."""
+    hold_limit: int = 256
+    """Events held per connection until it says who it is."""
+    backlog_limit: int = 256
+    """Frames kept per connection for an upstream that is away."""
+    upstream_connect_timeout: float = 10.0
+    upstream_backoff_initial: float = 1.0
+    upstream_backoff_max: float = 60.0
+
+
+class ListenerBindError(OSError):
+    """The listen address or port cannot be used (most often: already in use)."""
+
+    def __init__(self, host: str, port: int, err: OSError) -> None:
+        """Say clearly what could not be bound and why."""
+        if err.errno == errno.EADDRINUSE:
+            text = f"port {port} on {host} is already in use by another program"
+        else:
+            text = f"cannot listen on {host}:{port}: {err.strerror or err}"
+        super().__init__(err.errno, text)
+        self.host = host
+        self.port = port
+
+
+def _peer_text(address: object) -> tuple[str, str]:
+    """(ip, "ip:port") of a socket peer."""
+    if isinstance(address, tuple) and len(address) >= 2:
+        host, port = address[0], address[1]
+        return str(host), f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+    return str(address), str(address)
+
+
+@dataclass(slots=True)
+class _Stats:
+    """Totals of connections that never said who they were, and refusals."""
+
+    unidentified: Counters = field(default_factory=Counters)
+    refused: int = 0
+
+
+class Listener:
+    """Accepts panel connections and serves each one until close()."""
+
+    def __init__(
+        self,
+        config: ListenerConfig,
+        *,
+        on_event: EventCallback,
+        on_message: MessageCallback | None = None,
+        on_panel: PanelCallback | None = None,
+    ) -> None:
+        """Callbacks run in the event loop; one that raises is logged and ignored."""
+        self.config = config
+        self._on_event = on_event
+        self._on_message = on_message
+        self._on_panel = on_panel
+        self.log = QuietLog(_LOGGER)
+        self.panels: dict[str, PanelStatus] = {}
+        self.stats = _Stats()
+        self._server: asyncio.Server | None = None
+        self._connections: set[PanelConnection] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    @property
+    def port(self) -> int:
+        """The port actually bound (useful when configured as 0)."""
+        if self._server is None or not self._server.sockets:
+            return self.config.port
+        return int(self._server.sockets[0].getsockname()[1])
+
+    @property
+    def connections(self) -> frozenset[PanelConnection]:
+        """Open panel connections."""
+        return frozenset(self._connections)
+
+    async def start(self) -> None:
+        """Bind and start accepting; raises ListenerBindError when the port is unusable."""
+        try:
+            self._server = await asyncio.start_server(
+                self._accept,
+                self.config.host,
+                self.config.port,
+                reuse_address=True,
+                backlog=min(self.config.max_connections, 1024),
+            )
+        except OSError as err:
+            raise ListenerBindError(self.config.host, self.config.port, err) from err
+        _LOGGER.info(
+            "Listening for G90 panels on %s:%s (announcing %s:%s%s)",
+            self.config.host,
+            self.port,
+            self.config.cloud_ip,
+            self.config.cloud_port,
+            f", chaining to {self.config.upstream_host}:{self.config.upstream_port}"
+            if self.config.upstream_host
+            else "",
+        )
+
+    async def close(self) -> None:
+        """Stop listening, close every panel and upstream connection, and wait for them."""
+        if self._server is not None:
+            self._server.close()
+        for connection in list(self._connections):
+            connection.close()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=10)
+        if self._server is not None:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(5):
+                    await self._server.wait_closed()
+            self._server = None
+        for panel in self.panels.values():
+            panel.connected = False
+            panel.connections = 0
+
+    # --- accepting ---------------------------------------------------------------
+
+    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        ip, peer = _peer_text(writer.get_extra_info("peername"))
+        allowed = self.config.allowed_addresses
+        if allowed is not None and ip not in allowed:
+            self.stats.refused += 1
+            self.log.report(
+                f"address {ip}", "Refusing a connection from %s: not in the allow-list", peer
+            )
+            writer.transport.abort()
+            return
+        if len(self._connections) >= self.config.max_connections:
+            self.stats.refused += 1
+            self.log.report(
+                "cap",
+                "Refusing a connection from %s: already %d connections open",
+                peer,
+                len(self._connections),
+            )
+            writer.transport.abort()
+            return
+        sock = writer.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        connection = PanelConnection(self, reader, writer, peer)
+        task = asyncio.current_task()
+        assert task is not None
+        self._connections.add(connection)
+        self._tasks.add(task)
+        _LOGGER.debug("Panel connection from %s", peer)
+        try:
+            await connection.serve()
+        finally:
+            self._connections.discard(connection)
+            self._tasks.discard(task)
+
+    # --- called by connections ---------------------------------------------------
+
+    def guid_allowed(self, guid: str) -> bool:
+        """Whether a panel with this GUID may connect."""
+        allowed = self.config.allowed_guids
+        return allowed is None or guid in allowed
+
+    def panel_attached(self, guid: str, peer: str) -> PanelStatus:
+        """A connection said hello as `guid`."""
+        panel = self.panels.get(guid)
+        if panel is None:
+            panel = self.panels[guid] = PanelStatus(guid)
+            _LOGGER.info("Panel %s connected from %s", guid, peer)
+        panel.connections += 1
+        panel.connected = True
+        panel.peer = peer
+        self.panel_changed(panel)
+        return panel
+
+    def panel_detached(self, panel: PanelStatus, counters: Counters) -> None:
+        """A connection of `panel` ended."""
+        panel.counters.add(counters)
+        panel.connections = max(panel.connections - 1, 0)
+        if panel.connections == 0:
+            panel.connected = False
+            panel.upstream_connected = None if self.config.upstream_host is None else False
+            _LOGGER.info("Panel %s disconnected", panel.guid)
+        self.panel_changed(panel)
+
+    def unidentified_closed(self, counters: Counters) -> None:
+        """A connection that never said hello ended."""
+        self.stats.unidentified.add(counters)
+
+    def panel_changed(self, panel: PanelStatus) -> None:
+        """Tell the owner a panel's status changed."""
+        if self._on_panel is not None:
+            self._call("on_panel", self._on_panel, panel)
+
+    def deliver(self, event: PanelEvent, panel: PanelStatus | None) -> None:
+        """Hand an event to the owner."""
+        self._call("on_event", self._on_event, event, panel)
+
+    def record(self, record: MessageRecord) -> None:
+        """Hand a decoded message to the owner, if it wants them."""
+        if self._on_message is not None:
+            self._call("on_message", self._on_message, record)
+
+    def _call(self, name: str, callback: Callable[..., None], *args: object) -> None:
+        try:
+            callback(*args)
+        except Exception as err:
+            self.log.report(
+                f"callback {name} {type(err).__name__}",
+                "The %s callback raised %r; the listener carries on",
+                name,
+                err,
+                level=logging.ERROR,
+            )
+            _LOGGER.debug("Traceback of the %s callback", name, exc_info=True)
+
+
+async def port_available(host: str, port: int) -> OSError | None:
+    """None when `host:port` can be bound right now, else why not."""
+    try:
+        server = await asyncio.start_server(lambda _r, _w: None, host, port, reuse_address=True)
+    except OSError as err:
+        return ListenerBindError(host, port, err)
+    server.close()
+    await server.wait_closed()
+    return None
