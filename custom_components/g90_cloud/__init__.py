@@ -1,16 +1,90 @@
-"""The G90 Cloud integration: a local stand-in for a G90 alarm panel's vendor cloud."""
+"""G90 Cloud: Home Assistant stands in for a G90 alarm panel's vendor cloud.
+
+Setup builds the hub, binds the listener in Home Assistant's event loop and
+forwards the platforms; unload closes every connection and frees the port.
+"""
 
 from __future__ import annotations
 
-from homeassistant.config_entries import ConfigEntry
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.helpers import device_registry as dr, issue_registry as ir
+
+from .const import CONF_LOCAL_IP, CONF_LOCAL_PORT, DOMAIN
+from .g90.aio.server import ListenerBindError
+from .hub import G90ConfigEntry, G90Hub
+
+PLATFORMS = [
+    Platform.ALARM_CONTROL_PANEL,
+    Platform.BINARY_SENSOR,
+    Platform.EVENT,
+    Platform.SENSOR,
+]
 
 
-async def async_setup_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-    """Set up G90 Cloud from a config entry."""
+def _issue_id(entry: G90ConfigEntry) -> str:
+    return f"cannot_listen_{entry.entry_id}"
+
+
+async def async_setup_entry(hass: HomeAssistant, entry: G90ConfigEntry) -> bool:
+    """Start listening for panels."""
+    hub = G90Hub(hass, entry)
+    await hub.async_load()
+    try:
+        await hub.async_start()
+    except ListenerBindError as err:
+        placeholders = {
+            "host": str(hub.settings.get(CONF_LOCAL_IP)),
+            "port": str(hub.settings.get(CONF_LOCAL_PORT)),
+            "error": str(err.strerror),
+        }
+        ir.async_create_issue(
+            hass,
+            DOMAIN,
+            _issue_id(entry),
+            is_fixable=False,
+            severity=ir.IssueSeverity.ERROR,
+            translation_key="cannot_listen",
+            translation_placeholders=placeholders,
+        )
+        raise ConfigEntryNotReady(
+            translation_domain=DOMAIN,
+            translation_key="cannot_listen",
+            translation_placeholders=placeholders,
+        ) from err
+    ir.async_delete_issue(hass, DOMAIN, _issue_id(entry))
+    entry.runtime_data = hub
+    entry.async_on_unload(hub.async_stop)
+    await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 
 
-async def async_unload_entry(hass: HomeAssistant, entry: ConfigEntry) -> bool:
-    """Unload a config entry."""
+async def async_unload_entry(hass: HomeAssistant, entry: G90ConfigEntry) -> bool:
+    """Stop listening; the hub's own stop runs after the platforms unload."""
+    return await hass.config_entries.async_unload_platforms(entry, PLATFORMS)
+
+
+async def async_remove_entry(hass: HomeAssistant, entry: G90ConfigEntry) -> None:
+    """The entry was deleted: forget its repair issue."""
+    ir.async_delete_issue(hass, DOMAIN, _issue_id(entry))
+
+
+async def async_remove_config_entry_device(
+    hass: HomeAssistant, entry: G90ConfigEntry, device: dr.DeviceEntry
+) -> bool:
+    """A panel can be removed while it is not connected; a zone at any time."""
+    hub = entry.runtime_data
+    for domain, identifier in device.identifiers:
+        if domain != DOMAIN:
+            continue
+        guid, _, zone = identifier.partition("_zone_")
+        if zone:
+            hub.async_forget(guid, int(zone))
+            return True
+        panel = hub.panels.get(guid)
+        if panel is not None and hub.is_connected(panel):
+            return False
+        hub.async_forget(guid)
+        return True
     return True

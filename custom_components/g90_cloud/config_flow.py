@@ -1,19 +1,240 @@
-"""Config flow for G90 Cloud."""
+"""Config, options and reconfigure flows for G90 Cloud.
+
+Every field is checked before anything is saved: addresses, ports, that the
+listen port is free right now, and that chaining does not loop back to us.
+"""
 
 from __future__ import annotations
 
+import errno
+import ipaddress
+import re
 from typing import Any
 
-from homeassistant.config_entries import ConfigFlow, ConfigFlowResult
+from homeassistant.components import network
+from homeassistant.config_entries import (
+    ConfigEntry,
+    ConfigFlow,
+    ConfigFlowResult,
+    OptionsFlowWithReload,
+)
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
+from homeassistant.helpers.selector import (
+    NumberSelector,
+    NumberSelectorConfig,
+    NumberSelectorMode,
+    SelectSelector,
+    SelectSelectorConfig,
+    TextSelector,
+)
+import probatio
 
-from .const import DOMAIN
+from .const import (
+    CONF_ALLOWED_GUIDS,
+    CONF_CLOUD_IP,
+    CONF_CLOUD_PORT,
+    CONF_LOCAL_IP,
+    CONF_LOCAL_PORT,
+    CONF_UPSTREAM_HOST,
+    CONF_UPSTREAM_PORT,
+    DEFAULT_LOCAL_IP,
+    DEFAULT_PORT,
+    DOMAIN,
+)
+from .g90.aio.server import port_available
+from .hub import entry_settings
+
+PORT_SELECTOR = NumberSelector(NumberSelectorConfig(mode=NumberSelectorMode.BOX, step=1))
+PORT_FIELDS = (CONF_LOCAL_PORT, CONF_CLOUD_PORT, CONF_UPSTREAM_PORT)
+HOSTNAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?)+$")
+GUID = re.compile(r"^[A-Za-z0-9]{1,15}$")
+
+
+def _ip(text: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def _port(value: Any) -> int | None:
+    try:
+        number = float(value)
+    except TypeError, ValueError:
+        return None
+    if not number.is_integer() or not 1 <= number <= 65535:
+        return None
+    return int(number)
+
+
+def _settings_schema(defaults: dict[str, Any]) -> probatio.Schema:
+    return probatio.Schema(
+        {
+            probatio.Required(CONF_LOCAL_IP, default=defaults[CONF_LOCAL_IP]): TextSelector(),
+            probatio.Required(CONF_LOCAL_PORT, default=defaults[CONF_LOCAL_PORT]): PORT_SELECTOR,
+            probatio.Required(CONF_CLOUD_IP, default=defaults[CONF_CLOUD_IP]): TextSelector(),
+            probatio.Required(CONF_CLOUD_PORT, default=defaults[CONF_CLOUD_PORT]): PORT_SELECTOR,
+            probatio.Optional(
+                CONF_UPSTREAM_HOST,
+                description={"suggested_value": defaults.get(CONF_UPSTREAM_HOST) or ""},
+            ): TextSelector(),
+            probatio.Required(
+                CONF_UPSTREAM_PORT, default=defaults[CONF_UPSTREAM_PORT]
+            ): PORT_SELECTOR,
+        }
+    )
+
+
+async def _default_settings(hass: HomeAssistant) -> dict[str, Any]:
+    try:
+        cloud_ip = await network.async_get_source_ip(hass)
+    except HomeAssistantError:
+        cloud_ip = ""
+    return {
+        CONF_LOCAL_IP: DEFAULT_LOCAL_IP,
+        CONF_LOCAL_PORT: DEFAULT_PORT,
+        CONF_CLOUD_IP: cloud_ip,
+        CONF_CLOUD_PORT: DEFAULT_PORT,
+        CONF_UPSTREAM_HOST: "",
+        CONF_UPSTREAM_PORT: DEFAULT_PORT,
+    }
+
+
+async def validate_settings(
+    hass: HomeAssistant,
+    user_input: dict[str, Any],
+    *,
+    current: ConfigEntry | None = None,
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """Clean settings and per-field error keys (empty when all is well).
+
+    `current`: the entry being changed; its own listener holds its port, so
+    the port is only test-bound when the address or port changes.
+    """
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    local_ip = str(user_input.get(CONF_LOCAL_IP, "")).strip()
+    if _ip(local_ip) is None:
+        errors[CONF_LOCAL_IP] = "invalid_local_ip"
+    clean[CONF_LOCAL_IP] = local_ip
+    cloud_ip = str(user_input.get(CONF_CLOUD_IP, "")).strip()
+    parsed = _ip(cloud_ip)
+    if parsed is None or parsed.version != 4 or parsed.is_unspecified:
+        errors[CONF_CLOUD_IP] = "invalid_cloud_ip"
+    clean[CONF_CLOUD_IP] = cloud_ip
+    for field in PORT_FIELDS:
+        port = _port(user_input.get(field, DEFAULT_PORT))
+        if port is None:
+            errors[field] = "invalid_port"
+        clean[field] = port
+    upstream = str(user_input.get(CONF_UPSTREAM_HOST) or "").strip()
+    if upstream:
+        if _ip(upstream) is None and not HOSTNAME.match(upstream):
+            errors[CONF_UPSTREAM_HOST] = "invalid_upstream_host"
+        elif upstream == cloud_ip and clean[CONF_UPSTREAM_PORT] == clean[CONF_LOCAL_PORT]:
+            errors[CONF_UPSTREAM_HOST] = "upstream_is_us"
+        clean[CONF_UPSTREAM_HOST] = upstream
+    if errors:
+        return clean, errors
+
+    for entry in hass.config_entries.async_entries(DOMAIN):
+        if (
+            entry is not current
+            and entry_settings(entry).get(CONF_LOCAL_PORT) == clean[CONF_LOCAL_PORT]
+        ):
+            return clean, {CONF_LOCAL_PORT: "port_configured"}
+    unchanged = current is not None and all(
+        entry_settings(current).get(key) == clean[key] for key in (CONF_LOCAL_IP, CONF_LOCAL_PORT)
+    )
+    if not unchanged:
+        problem = await port_available(local_ip, clean[CONF_LOCAL_PORT])
+        if problem is not None:
+            in_use = problem.errno == errno.EADDRINUSE
+            errors[CONF_LOCAL_PORT] = "port_in_use" if in_use else "cannot_bind"
+    return clean, errors
 
 
 class G90CloudConfigFlow(ConfigFlow, domain=DOMAIN):
-    """Handle a config flow for G90 Cloud."""
+    """Set up a listener for G90 panels."""
 
     VERSION = 1
 
+    @staticmethod
+    @callback
+    def async_get_options_flow(config_entry: ConfigEntry) -> G90CloudOptionsFlow:
+        """Options: the same settings, plus the GUID allow-list."""
+        return G90CloudOptionsFlow()
+
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Create the entry."""
-        return self.async_create_entry(title="G90 Cloud", data={})
+        """Where to listen, what to announce to panels, whether to chain to the vendor cloud."""
+        errors: dict[str, str] = {}
+        defaults = await _default_settings(self.hass)
+        if user_input is not None:
+            if any(
+                entry_settings(entry).get(CONF_LOCAL_PORT) == _port(user_input.get(CONF_LOCAL_PORT))
+                for entry in self._async_current_entries(include_ignore=False)
+            ):
+                return self.async_abort(reason="already_configured")
+            clean, errors = await validate_settings(self.hass, user_input)
+            if not errors:
+                return self.async_create_entry(
+                    title=f"G90 Cloud (port {clean[CONF_LOCAL_PORT]})", data=clean
+                )
+            defaults |= user_input
+        return self.async_show_form(
+            step_id="user", data_schema=_settings_schema(defaults), errors=errors
+        )
+
+    async def async_step_reconfigure(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Change the listener's settings."""
+        entry = self._get_reconfigure_entry()
+        errors: dict[str, str] = {}
+        defaults = await _default_settings(self.hass) | entry_settings(entry)
+        if user_input is not None:
+            clean, errors = await validate_settings(self.hass, user_input, current=entry)
+            if not errors:
+                # Options set these too: the new values must win over them.
+                options = {key: value for key, value in entry.options.items() if key not in clean}
+                return self.async_update_reload_and_abort(
+                    entry,
+                    title=f"G90 Cloud (port {clean[CONF_LOCAL_PORT]})",
+                    data=clean,
+                    options=options,
+                )
+            defaults |= user_input
+        return self.async_show_form(
+            step_id="reconfigure", data_schema=_settings_schema(defaults), errors=errors
+        )
+
+
+class G90CloudOptionsFlow(OptionsFlowWithReload):
+    """The listener's settings and which panels may connect."""
+
+    async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """One form; saving reloads the entry."""
+        entry = self.config_entry
+        errors: dict[str, str] = {}
+        defaults = await _default_settings(self.hass) | entry_settings(entry)
+        if user_input is not None:
+            clean, errors = await validate_settings(self.hass, user_input, current=entry)
+            guids = [str(guid).strip() for guid in user_input.get(CONF_ALLOWED_GUIDS) or []]
+            if any(not GUID.match(guid) for guid in guids):
+                errors[CONF_ALLOWED_GUIDS] = "invalid_guid"
+            if not errors:
+                return self.async_create_entry(data=clean | {CONF_ALLOWED_GUIDS: guids})
+            defaults |= user_input
+        known = set(entry.runtime_data.panels) if hasattr(entry, "runtime_data") else set()
+        known |= set(defaults.get(CONF_ALLOWED_GUIDS) or [])
+        schema = _settings_schema(defaults).extend(
+            {
+                probatio.Optional(
+                    CONF_ALLOWED_GUIDS, default=list(defaults.get(CONF_ALLOWED_GUIDS) or [])
+                ): SelectSelector(
+                    SelectSelectorConfig(options=sorted(known), multiple=True, custom_value=True)
+                )
+            }
+        )
+        return self.async_show_form(step_id="init", data_schema=schema, errors=errors)

@@ -1,5 +1,34 @@
 """Constants of the G90 Cloud integration."""
 
+from __future__ import annotations
+
+from datetime import timedelta
 from typing import Final
 
 DOMAIN: Final = "g90_cloud"
+
+CONF_LOCAL_IP: Final = "local_ip"
+CONF_LOCAL_PORT: Final = "local_port"
+CONF_CLOUD_IP: Final = "cloud_ip"
+CONF_CLOUD_PORT: Final = "cloud_port"
+CONF_UPSTREAM_HOST: Final = "upstream_host"
+CONF_UPSTREAM_PORT: Final = "upstream_port"
+CONF_ALLOWED_GUIDS: Final = "allowed_guids"
+
+DEFAULT_LOCAL_IP: Final = "0.0.0.0"
+DEFAULT_PORT: Final = 5678
+VENDOR_CLOUD: Final = "47.88.7.61"
+
+EVENT_G90: Final = "g90_cloud_event"
+"""Fired on the bus for every event a panel reports."""
+
+HEARTBEAT: Final = timedelta(seconds=60)
+"""Panels say hello about once a minute."""
+CONNECTED_WITHIN: Final = 3 * HEARTBEAT
+"""A panel counts as connected while heard from within this long."""
+ACTIVITY_CLEARS_AFTER: Final = timedelta(seconds=30)
+"""Zones that never report "clear" (motion, sensor activity) turn off after this."""
+PACKET_TIME_RESOLUTION: Final = timedelta(minutes=5)
+"""Last-packet sensors move in steps of this much, so the recorder is not flooded."""
+RAW_FRAMES_KEPT: Final = 50
+"""Frames per panel kept for diagnostics."""

@@ -1,0 +1,58 @@
+"""The alarm panel entity: the panel's state as its events report it (read-only)."""
+
+from __future__ import annotations
+
+from homeassistant.components.alarm_control_panel import AlarmControlPanelEntity
+from homeassistant.components.alarm_control_panel.const import (
+    AlarmControlPanelEntityFeature,
+    AlarmControlPanelState,
+)
+from homeassistant.core import HomeAssistant
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .entity import G90PanelEntity, async_add_panel_entities
+from .hub import G90ConfigEntry, G90Hub
+from .model import AlarmState, PanelState
+
+PARALLEL_UPDATES = 0
+
+STATES = {
+    AlarmState.DISARMED: AlarmControlPanelState.DISARMED,
+    AlarmState.ARMED_HOME: AlarmControlPanelState.ARMED_HOME,
+    AlarmState.ARMED_AWAY: AlarmControlPanelState.ARMED_AWAY,
+    AlarmState.TRIGGERED: AlarmControlPanelState.TRIGGERED,
+}
+
+
+class G90AlarmPanel(G90PanelEntity, AlarmControlPanelEntity):
+    """Shows disarmed / armed home / armed away / triggered; arming is not offered yet."""
+
+    _attr_name = None  # the panel's device name
+    _attr_translation_key = "panel"
+    _attr_supported_features = AlarmControlPanelEntityFeature(0)
+    _attr_code_arm_required = False
+
+    def __init__(self, hub: G90Hub, panel: PanelState) -> None:
+        """One per panel."""
+        super().__init__(hub, panel, "alarm")
+
+    @property
+    def alarm_state(self) -> AlarmControlPanelState | None:
+        """Unknown until the panel first reports its state."""
+        state = self.panel.alarm_state
+        return STATES[state] if state is not None else None
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: G90ConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """One alarm panel entity per panel."""
+    async_add_panel_entities(
+        hass,
+        entry,
+        async_add_entities,
+        lambda hub, panel: [G90AlarmPanel(hub, panel)],
+        lambda _hub, _panel, _zone, _event: [],
+    )

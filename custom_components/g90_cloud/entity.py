@@ -1,0 +1,100 @@
+"""Base classes of the integration's entities."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.device_registry import DeviceInfo
+from homeassistant.helpers.dispatcher import async_dispatcher_connect
+from homeassistant.helpers.entity import Entity
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .const import DOMAIN
+from .g90.events import PanelEvent
+from .hub import G90ConfigEntry, G90Hub, NewZone, zone_identifier
+from .model import PanelState, ZoneState
+
+
+class G90PanelEntity(Entity):
+    """An entity of a panel's own device, updated when the panel's state changes."""
+
+    _attr_has_entity_name = True
+    _attr_should_poll = False
+
+    def __init__(self, hub: G90Hub, panel: PanelState, key: str) -> None:
+        """`key` makes the unique id, with the panel's GUID."""
+        self.hub = hub
+        self.panel = panel
+        self._attr_unique_id = f"{panel.guid}_{key}"
+        self._attr_device_info = DeviceInfo(identifiers={(DOMAIN, panel.guid)})
+
+    @property
+    def _update_key(self) -> tuple[str, ...]:
+        return (self.panel.guid,)
+
+    async def async_added_to_hass(self) -> None:
+        """Follow the hub's updates."""
+        await super().async_added_to_hass()
+        self.async_on_remove(self.hub.async_subscribe(self._update_key, self._handle_update))
+
+    @callback
+    def _handle_update(self) -> None:
+        self.async_write_ha_state()
+
+
+class G90ZoneEntity(G90PanelEntity):
+    """An entity of a zone's device (a child of its panel)."""
+
+    def __init__(self, hub: G90Hub, panel: PanelState, zone: ZoneState, key: str) -> None:
+        """`key` makes the unique id, with the GUID and zone index."""
+        super().__init__(hub, panel, f"zone_{zone.index}_{key}" if key else f"zone_{zone.index}")
+        self.zone = zone
+        self._attr_device_info = DeviceInfo(identifiers={zone_identifier(panel.guid, zone.index)})
+
+    @property
+    def _update_key(self) -> tuple[str, ...]:
+        return (self.panel.guid, str(self.zone.index))
+
+
+type PanelEntities = Callable[[G90Hub, PanelState], Iterable[Entity]]
+type ZoneEntities = Callable[[G90Hub, PanelState, ZoneState, PanelEvent | None], Iterable[Entity]]
+
+
+@callback
+def async_add_panel_entities(
+    hass: HomeAssistant,
+    entry: G90ConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+    panel_entities: PanelEntities,
+    zone_entities: ZoneEntities,
+) -> None:
+    """Add a platform's entities for the panels and zones known now and any that appear.
+
+    A zone whose kind becomes known later is offered again; entities already
+    added (by unique id) are not added twice.
+    """
+    hub = entry.runtime_data
+    added: set[str] = set()
+
+    @callback
+    def add(entities: Iterable[Entity]) -> None:
+        fresh = [entity for entity in entities if entity.unique_id not in added]
+        added.update(str(entity.unique_id) for entity in fresh)
+        if fresh:
+            async_add_entities(fresh)
+
+    @callback
+    def add_panel(panel: PanelState) -> None:
+        add(panel_entities(hub, panel))
+
+    @callback
+    def add_zone(new: NewZone) -> None:
+        add(zone_entities(hub, new.panel, new.zone, new.event))
+
+    for panel in list(hub.panels.values()):
+        add_panel(panel)
+        for zone in list(panel.zones.values()):
+            add_zone(NewZone(panel, zone))
+    entry.async_on_unload(async_dispatcher_connect(hass, hub.signal_new_panel, add_panel))
+    entry.async_on_unload(async_dispatcher_connect(hass, hub.signal_new_zone, add_zone))

@@ -1,0 +1,133 @@
+"""Event entities: the panel's alarms and state changes, and button presses.
+
+Each remote control, RFID keypad and doorbell gets its own event entity.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from homeassistant.components.event import EventDeviceClass, EventEntity
+from homeassistant.core import HomeAssistant, callback
+from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+
+from .entity import G90PanelEntity, G90ZoneEntity, async_add_panel_entities
+from .g90.events import REMOTE_BUTTONS, RFID_ACTIONS, EventType, PanelEvent
+from .hub import G90ConfigEntry, G90Hub
+from .model import PanelState, ZoneKind, ZoneState
+
+PARALLEL_UPDATES = 0
+
+PANEL_EVENT_TYPES = [
+    EventType.ALARM,
+    EventType.SOS,
+    EventType.ALARM_TRIGGERED,
+    EventType.ARMED_AWAY,
+    EventType.ARMED_HOME,
+    EventType.DISARMED,
+    EventType.DOOR_OPEN_WHEN_ARMING,
+    EventType.AC_POWER_FAILURE,
+    EventType.AC_POWER_RESTORED,
+    EventType.PANEL_LOW_BATTERY,
+    EventType.WIFI_CONNECTED,
+    EventType.WIFI_DISCONNECTED,
+    EventType.SENSOR_ADDED,
+    EventType.SENSOR_CHANGED,
+    EventType.FIRMWARE_UPDATING,
+]
+
+ZONE_EVENT_TYPES: dict[ZoneKind, list[str]] = {
+    ZoneKind.REMOTE: list(REMOTE_BUTTONS.values()),
+    ZoneKind.RFID: list(RFID_ACTIONS.values()),
+    ZoneKind.DOORBELL: ["ring"],
+}
+
+ATTRIBUTES = ("zone_index", "zone_name", "tamper", "source", "peripheral_type", "state")
+
+
+def _attributes(event: PanelEvent) -> dict[str, Any]:
+    return {name: getattr(event, name) for name in ATTRIBUTES if getattr(event, name) is not None}
+
+
+class PanelEvents(G90PanelEntity, EventEntity):
+    """Alarms, SOS, arming and power events of the panel."""
+
+    _attr_translation_key = "panel_events"
+    _attr_event_types = [str(kind) for kind in PANEL_EVENT_TYPES]  # noqa: RUF012 - HA's own attribute
+
+    def __init__(self, hub: G90Hub, panel: PanelState) -> None:
+        """One per panel."""
+        super().__init__(hub, panel, "events")
+
+    async def async_added_to_hass(self) -> None:
+        """Listen to the panel's events (not its state)."""
+        self.async_on_remove(self.hub.async_subscribe_events(self.panel.guid, self._on_event))
+
+    @callback
+    def _on_event(self, event: PanelEvent) -> None:
+        if event.type in PANEL_EVENT_TYPES:
+            self._trigger_event(event.type.value, _attributes(event))
+            self.async_write_ha_state()
+
+
+class ZoneButtonEvents(G90ZoneEntity, EventEntity):
+    """A remote control's, RFID keypad's or doorbell's presses."""
+
+    def __init__(
+        self, hub: G90Hub, panel: PanelState, zone: ZoneState, first: PanelEvent | None
+    ) -> None:
+        """One per button zone; `first` is the press that revealed the zone."""
+        super().__init__(hub, panel, zone, "buttons")
+        self._first = first
+        self._attr_translation_key = f"{zone.kind.value}_buttons"
+        self._attr_event_types = ZONE_EVENT_TYPES[zone.kind]
+        if zone.kind is ZoneKind.DOORBELL:
+            self._attr_device_class = EventDeviceClass.DOORBELL
+        else:
+            self._attr_device_class = EventDeviceClass.BUTTON
+
+    async def async_added_to_hass(self) -> None:
+        """Listen to the panel's events for this zone."""
+        self.async_on_remove(self.hub.async_subscribe_events(self.panel.guid, self._on_event))
+        if self._first is not None:
+            self._on_event(self._first)
+            self._first = None
+
+    @callback
+    def _on_event(self, event: PanelEvent) -> None:
+        if event.zone_index != self.zone.index:
+            return
+        if event.type is EventType.REMOTE_BUTTON and event.button:
+            pressed = event.button
+        elif event.type is EventType.RFID and event.action:
+            pressed = event.action
+        elif event.type is EventType.DOORBELL:
+            pressed = "ring"
+        else:
+            return
+        if pressed in self.event_types:
+            self._trigger_event(pressed, _attributes(event))
+            self.async_write_ha_state()
+
+
+def _zone_entities(
+    hub: G90Hub, panel: PanelState, zone: ZoneState, event: PanelEvent | None
+) -> list[EventEntity]:
+    if zone.kind in ZONE_EVENT_TYPES:
+        return [ZoneButtonEvents(hub, panel, zone, event)]
+    return []
+
+
+async def async_setup_entry(
+    hass: HomeAssistant,
+    entry: G90ConfigEntry,
+    async_add_entities: AddConfigEntryEntitiesCallback,
+) -> None:
+    """Event entities per panel and per button zone."""
+    async_add_panel_entities(
+        hass,
+        entry,
+        async_add_entities,
+        lambda hub, panel: [PanelEvents(hub, panel)],
+        _zone_entities,
+    )

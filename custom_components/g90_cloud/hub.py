@@ -1,0 +1,392 @@
+"""The hub: runs the listener and turns what panels say into Home Assistant terms.
+
+It keeps the state, devices, entity updates and bus events of one config entry.
+
+Path of an event: listener -> `_on_event` -> `model.apply_event` -> subscribed
+entities notified -> `g90_cloud_event` fired on the bus -> store saved (debounced).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+import logging
+from typing import Any
+
+from homeassistant.config_entries import ConfigEntry
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import device_registry as dr
+from homeassistant.helpers.dispatcher import async_dispatcher_send
+from homeassistant.helpers.event import async_call_later, async_track_time_interval
+from homeassistant.helpers.storage import Store
+
+from .const import (
+    ACTIVITY_CLEARS_AFTER,
+    CONF_ALLOWED_GUIDS,
+    CONF_CLOUD_IP,
+    CONF_CLOUD_PORT,
+    CONF_LOCAL_IP,
+    CONF_LOCAL_PORT,
+    CONF_UPSTREAM_HOST,
+    CONF_UPSTREAM_PORT,
+    CONNECTED_WITHIN,
+    DEFAULT_PORT,
+    DOMAIN,
+    EVENT_G90,
+    HEARTBEAT,
+)
+from .g90.aio.connection import MessageRecord
+from .g90.aio.panels import Counters, PanelStatus
+from .g90.aio.server import Listener, ListenerConfig
+from .g90.events import PanelEvent
+from .model import PanelState, ZoneState, apply_event
+
+_LOGGER = logging.getLogger(__name__)
+
+STORAGE_VERSION = 1
+SAVE_DELAY = 5.0
+
+type G90ConfigEntry = ConfigEntry[G90Hub]
+
+
+def listener_config(settings: dict[str, Any]) -> ListenerConfig:
+    """The listener's configuration from the entry's settings."""
+    guids = settings.get(CONF_ALLOWED_GUIDS) or []
+    return ListenerConfig(
+        host=settings.get(CONF_LOCAL_IP) or "0.0.0.0",
+        port=int(settings.get(CONF_LOCAL_PORT, DEFAULT_PORT)),
+        cloud_ip=settings[CONF_CLOUD_IP],
+        cloud_port=int(settings.get(CONF_CLOUD_PORT, DEFAULT_PORT)),
+        upstream_host=settings.get(CONF_UPSTREAM_HOST) or None,
+        upstream_port=int(settings.get(CONF_UPSTREAM_PORT, DEFAULT_PORT)),
+        allowed_guids=frozenset(guids) if guids else None,
+    )
+
+
+def entry_settings(entry: ConfigEntry) -> dict[str, Any]:
+    """Settings from setup (data), overridden by the options flow (options)."""
+    return {**entry.data, **entry.options}
+
+
+@dataclass(frozen=True, slots=True)
+class NewZone:
+    """Dispatched when a zone appears: platforms add its entities."""
+
+    panel: PanelState
+    zone: ZoneState
+    event: PanelEvent | None = None
+    """The event that revealed it (entities added later still show it)."""
+
+
+class G90Hub:
+    """Owns the listener and the state of every panel of one config entry."""
+
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
+        """Prepare; nothing runs until async_start()."""
+        self.hass = hass
+        self.entry = entry
+        self.settings = entry_settings(entry)
+        self.chaining = bool(self.settings.get(CONF_UPSTREAM_HOST))
+        self.listener = Listener(
+            listener_config(self.settings),
+            on_event=self._on_event,
+            on_message=self._on_message,
+            on_panel=self._on_panel,
+        )
+        self.panels: dict[str, PanelState] = {}
+        self.unattributed_events = 0
+        self._store: Store[dict[str, Any]] = Store(
+            hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}"
+        )
+        self._listeners: dict[tuple[str, ...], list[CALLBACK_TYPE]] = {}
+        self._event_listeners: dict[str, list[Callable[[PanelEvent], None]]] = {}
+        self._clear_timers: dict[tuple[str, int], CALLBACK_TYPE] = {}
+        self._unsubscribe: list[CALLBACK_TYPE] = []
+
+    @property
+    def signal_new_panel(self) -> str:
+        """Dispatcher signal: a panel appeared (argument: PanelState)."""
+        return f"{DOMAIN}_{self.entry.entry_id}_new_panel"
+
+    @property
+    def signal_new_zone(self) -> str:
+        """Dispatcher signal: a zone appeared (argument: NewZone)."""
+        return f"{DOMAIN}_{self.entry.entry_id}_new_zone"
+
+    # --- life cycle ---------------------------------------------------------------
+
+    async def async_load(self) -> None:
+        """Bring back the panels and zones known before a restart."""
+        stored = await self._store.async_load() or {}
+        for guid, data in (stored.get("panels") or {}).items():
+            if isinstance(data, dict):
+                self.panels[guid] = PanelState.from_dict(guid, data)
+        for panel in self.panels.values():
+            self._ensure_devices(panel)
+
+    async def async_start(self) -> None:
+        """Bind the listener (raises ListenerBindError) and start the health timer."""
+        await self.listener.start()
+        self._unsubscribe.append(
+            async_track_time_interval(self.hass, self._refresh_health, HEARTBEAT / 2)
+        )
+
+    async def async_stop(self) -> None:
+        """Close the listener and every connection; save the state."""
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe.clear()
+        for cancel in self._clear_timers.values():
+            cancel()
+        self._clear_timers.clear()
+        await self.listener.close()
+        await self._store.async_save(self._stored())
+
+    # --- subscriptions ------------------------------------------------------------
+
+    @callback
+    def async_subscribe(self, key: tuple[str, ...], update: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Call `update` when the panel (guid,) or zone (guid, index) changes."""
+        self._listeners.setdefault(key, []).append(update)
+
+        @callback
+        def unsubscribe() -> None:
+            self._listeners[key].remove(update)
+
+        return unsubscribe
+
+    @callback
+    def async_subscribe_events(
+        self, guid: str, handler: Callable[[PanelEvent], None]
+    ) -> CALLBACK_TYPE:
+        """Call `handler` with every event of panel `guid`."""
+        self._event_listeners.setdefault(guid, []).append(handler)
+
+        @callback
+        def unsubscribe() -> None:
+            self._event_listeners[guid].remove(handler)
+
+        return unsubscribe
+
+    @callback
+    def _notify(self, key: tuple[str, ...]) -> None:
+        for update in list(self._listeners.get(key, ())):
+            update()
+
+    # --- from the listener --------------------------------------------------------
+
+    @callback
+    def _on_panel(self, status: PanelStatus) -> None:
+        panel = self._panel(status.guid)
+        panel.connected = status.connected
+        panel.peer = status.peer
+        panel.last_device_packet = status.last_device_packet
+        panel.last_upstream_packet = status.last_upstream_packet
+        panel.upstream_connected = status.upstream_connected
+        panel.counters = status.counters
+        if status.firmware and status.firmware != panel.firmware:
+            panel.firmware = status.firmware
+            self._update_firmware(panel)
+            self._save()
+        self._notify((panel.guid,))
+
+    @callback
+    def _on_message(self, record: MessageRecord) -> None:
+        if record.guid is None:
+            return
+        panel = self._panel(record.guid)
+        if record.origin == "cloud":
+            panel.last_upstream_packet = record.time
+        else:
+            panel.last_device_packet = record.time
+        panel.frames.append(
+            {
+                "time": record.time.isoformat(),
+                "direction": "from panel" if record.origin == "panel" else "from cloud",
+                "message": record.message.NAME,
+                "hex": record.frame.hex(" "),
+            }
+        )
+
+    @callback
+    def _on_event(self, event: PanelEvent, status: PanelStatus | None) -> None:
+        if event.guid is None:
+            # A connection that never said hello: no panel to pin it on, but
+            # automations listening on the bus still hear it.
+            self.unattributed_events += 1
+            self.hass.bus.async_fire(EVENT_G90, self._event_data(event, None))
+            return
+        panel = self._panel(event.guid)
+        changes = apply_event(panel, event)
+        if changes.zone is not None:
+            zone = changes.zone
+            if changes.new_zone:
+                self._ensure_zone_device(panel, zone)
+            else:
+                self._update_zone_device(panel, zone)
+            if changes.new_zone or changes.new_kind:
+                # Platforms add whatever entities the zone (now) calls for.
+                async_dispatcher_send(self.hass, self.signal_new_zone, NewZone(panel, zone, event))
+            if changes.pulse:
+                self._schedule_clear(panel, zone)
+            self._notify((panel.guid, str(zone.index)))
+        self._notify((panel.guid,))
+        for handler in list(self._event_listeners.get(panel.guid, ())):
+            handler(event)
+        device = self.device_id(panel.guid)
+        self.hass.bus.async_fire(EVENT_G90, self._event_data(event, device))
+        self._save()
+
+    @staticmethod
+    def _event_data(event: PanelEvent, device_id: str | None) -> dict[str, Any]:
+        data = event.fields()
+        data.pop("raw", None)
+        return {"device_id": device_id, "guid": event.guid, **data}
+
+    # --- state --------------------------------------------------------------------
+
+    @callback
+    def _panel(self, guid: str) -> PanelState:
+        panel = self.panels.get(guid)
+        if panel is None:
+            panel = self.panels[guid] = PanelState(guid)
+            self._ensure_devices(panel)
+            async_dispatcher_send(self.hass, self.signal_new_panel, panel)
+            self._save()
+        return panel
+
+    def is_connected(self, panel: PanelState) -> bool:
+        """Connected and heard from within a few heartbeats."""
+        if not panel.connected or panel.last_device_packet is None:
+            return False
+        return datetime.now(UTC) - panel.last_device_packet <= CONNECTED_WITHIN
+
+    @callback
+    def _refresh_health(self, _now: datetime) -> None:
+        for guid in self.panels:
+            self._notify((guid,))
+
+    @callback
+    def _schedule_clear(self, panel: PanelState, zone: ZoneState) -> None:
+        key = (panel.guid, zone.index)
+        if (cancel := self._clear_timers.pop(key, None)) is not None:
+            cancel()
+
+        @callback
+        def clear(_now: datetime) -> None:
+            self._clear_timers.pop(key, None)
+            if zone.on and not zone.latched:
+                zone.on = False
+                self._notify((panel.guid, str(zone.index)))
+                self._save()
+
+        self._clear_timers[key] = async_call_later(self.hass, ACTIVITY_CLEARS_AFTER, clear)
+
+    def _stored(self) -> dict[str, Any]:
+        return {"panels": {guid: panel.to_dict() for guid, panel in self.panels.items()}}
+
+    @callback
+    def _save(self) -> None:
+        self._store.async_delay_save(self._stored, SAVE_DELAY)
+
+    @callback
+    def async_forget(self, guid: str, zone_index: int | None = None) -> None:
+        """Forget a panel, or one of its zones (its device was removed)."""
+        panel = self.panels.get(guid)
+        if panel is None:
+            return
+        if zone_index is None:
+            del self.panels[guid]
+        else:
+            panel.zones.pop(zone_index, None)
+        self._save()
+
+    # --- devices ------------------------------------------------------------------
+
+    def counters(self, guid: str) -> Counters:
+        """Totals of a panel: closed connections plus the ones open now."""
+        total = Counters()
+        panel = self.panels.get(guid)
+        if panel is not None:
+            total.add(panel.counters)
+        for connection in self.listener.connections:
+            if connection.guid == guid:
+                total.add(connection.counters)
+        return total
+
+    def device_id(self, guid: str) -> str | None:
+        """The panel's device registry id."""
+        device = dr.async_get(self.hass).async_get_device(identifiers={(DOMAIN, guid)})
+        return device.id if device else None
+
+    @callback
+    def _ensure_devices(self, panel: PanelState) -> None:
+        registry = dr.async_get(self.hass)
+        registry.async_get_or_create(
+            config_entry_id=self.entry.entry_id,
+            identifiers={(DOMAIN, panel.guid)},
+            manufacturer="G90 family",
+            model="G90 alarm panel",
+            name=f"G90 panel {panel.guid}",
+            sw_version=panel.firmware,
+            serial_number=panel.guid,
+        )
+        for zone in panel.zones.values():
+            self._ensure_zone_device(panel, zone)
+
+    @callback
+    def _update_firmware(self, panel: PanelState) -> None:
+        registry = dr.async_get(self.hass)
+        device = registry.async_get_device(identifiers={(DOMAIN, panel.guid)})
+        if device is not None:
+            registry.async_update_device(device.id, sw_version=panel.firmware)
+
+    @callback
+    def _ensure_zone_device(self, panel: PanelState, zone: ZoneState) -> None:
+        dr.async_get(self.hass).async_get_or_create(
+            config_entry_id=self.entry.entry_id,
+            identifiers={zone_identifier(panel.guid, zone.index)},
+            via_device=(DOMAIN, panel.guid),
+            manufacturer="G90 family",
+            model=ZONE_MODELS[zone.kind],
+            name=zone_device_name(zone),
+        )
+
+    @callback
+    def _update_zone_device(self, panel: PanelState, zone: ZoneState) -> None:
+        """Follow a rename on the panel, or a zone whose kind became known."""
+        registry = dr.async_get(self.hass)
+        device = registry.async_get_device(identifiers={zone_identifier(panel.guid, zone.index)})
+        if device is None:
+            return
+        name, model = zone_device_name(zone), ZONE_MODELS[zone.kind]
+        if device.name != name or device.model != model:
+            registry.async_update_device(device.id, name=name, model=model)
+
+
+def zone_identifier(guid: str, index: int) -> tuple[str, str]:
+    """Device registry identifier of a zone."""
+    return (DOMAIN, f"{guid}_zone_{index}")
+
+
+def zone_device_name(zone: ZoneState) -> str:
+    """The panel's name for the zone, else its number."""
+    return zone.name or f"Zone {zone.index}"
+
+
+ZONE_MODELS: dict[str, str] = {
+    "sensor": "Sensor",
+    "door": "Door/window sensor",
+    "motion": "Motion sensor",
+    "smoke": "Smoke detector",
+    "gas": "Gas detector",
+    "water": "Water leak sensor",
+    "vibration": "Vibration sensor",
+    "glass_break": "Glass break detector",
+    "sos_button": "SOS button",
+    "wired": "Wired zone",
+    "remote": "Remote control",
+    "rfid": "RFID keypad",
+    "doorbell": "Doorbell",
+}
