@@ -2,9 +2,65 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+import socket
+
+from homeassistant.core import HomeAssistant
 import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+
+from custom_components.g90_cloud.const import (
+    CONF_CLOUD_IP,
+    CONF_CLOUD_PORT,
+    CONF_LOCAL_IP,
+    CONF_LOCAL_PORT,
+    CONF_UPSTREAM_PORT,
+    DOMAIN,
+)
 
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load custom_components/g90_cloud in every test."""
+
+
+@pytest.fixture
+def free_port(socket_enabled: None) -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.fixture
+def entry_data(free_port: int) -> dict[str, object]:
+    """Settings of a standalone listener on loopback."""
+    return {
+        CONF_LOCAL_IP: "127.0.0.1",
+        CONF_LOCAL_PORT: free_port,
+        CONF_CLOUD_IP: "127.0.0.1",
+        CONF_CLOUD_PORT: 5678,
+        CONF_UPSTREAM_PORT: 5678,
+    }
+
+
+@pytest.fixture
+def mock_config_entry(entry_data: dict[str, object]) -> MockConfigEntry:
+    """The config entry under test."""
+    return MockConfigEntry(
+        domain=DOMAIN,
+        title=f"G90 Cloud (port {entry_data[CONF_LOCAL_PORT]})",
+        data=entry_data,
+        entry_id="01JG90CLOUDTESTENTRY000000",
+    )
+
+
+@pytest.fixture
+async def init_integration(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+) -> AsyncIterator[MockConfigEntry]:
+    """The integration set up and listening."""
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    yield mock_config_entry

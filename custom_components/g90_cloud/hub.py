@@ -317,8 +317,13 @@ class G90Hub:
 
     def device_id(self, guid: str) -> str | None:
         """The panel's device registry id."""
-        device = dr.async_get(self.hass).async_get_device(identifiers={(DOMAIN, guid)})
+        device = self._device((DOMAIN, guid))
         return device.id if device else None
+
+    def _device(self, identifier: tuple[str, str]) -> dr.DeviceEntry | None:
+        return dr.async_get(self.hass).async_get_device_by_identifier(
+            identifier, self.entry.entry_id
+        )
 
     @callback
     def _ensure_devices(self, panel: PanelState) -> None:
@@ -337,17 +342,18 @@ class G90Hub:
 
     @callback
     def _update_firmware(self, panel: PanelState) -> None:
-        registry = dr.async_get(self.hass)
-        device = registry.async_get_device(identifiers={(DOMAIN, panel.guid)})
+        device = self._device((DOMAIN, panel.guid))
         if device is not None:
-            registry.async_update_device(device.id, sw_version=panel.firmware)
+            dr.async_get(self.hass).async_update_device(device.id, sw_version=panel.firmware)
 
     @callback
     def _ensure_zone_device(self, panel: PanelState, zone: ZoneState) -> None:
         dr.async_get(self.hass).async_get_or_create(
             config_entry_id=self.entry.entry_id,
             identifiers={zone_identifier(panel.guid, zone.index)},
-            via_device=(DOMAIN, panel.guid),
+            via_device_id=dr.async_get_device_id_by_identifier(
+                self.hass, (DOMAIN, panel.guid), config_entry_id=self.entry.entry_id
+            ),
             manufacturer="G90 family",
             model=ZONE_MODELS[zone.kind],
             name=zone_device_name(zone),
@@ -356,13 +362,12 @@ class G90Hub:
     @callback
     def _update_zone_device(self, panel: PanelState, zone: ZoneState) -> None:
         """Follow a rename on the panel, or a zone whose kind became known."""
-        registry = dr.async_get(self.hass)
-        device = registry.async_get_device(identifiers={zone_identifier(panel.guid, zone.index)})
+        device = self._device(zone_identifier(panel.guid, zone.index))
         if device is None:
             return
         name, model = zone_device_name(zone), ZONE_MODELS[zone.kind]
         if device.name != name or device.model != model:
-            registry.async_update_device(device.id, name=name, model=model)
+            dr.async_get(self.hass).async_update_device(device.id, name=name, model=model)
 
 
 def zone_identifier(guid: str, index: int) -> tuple[str, str]:
