@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 import socket
 
 from homeassistant.core import HomeAssistant
@@ -58,9 +57,9 @@ def mock_config_entry(entry_data: dict[str, object]) -> MockConfigEntry:
 @pytest.fixture
 async def init_integration(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry
-) -> AsyncIterator[MockConfigEntry]:
+) -> MockConfigEntry:
     """The integration set up and listening."""
     mock_config_entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
-    yield mock_config_entry
+    return mock_config_entry
