@@ -1,0 +1,133 @@
+"""Drive a running Home Assistant over its REST API, as a new user would.
+
+Used by scripts/develop (demo) and scripts/e2e. Onboarding creates the
+documented development login; the config entry is made through the real
+config flow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import aiohttp
+
+DEV_NAME = "Developer"
+DEV_USERNAME = "dev"
+DEV_PASSWORD = "g90-develop"  # development instances only: documented in the README
+
+
+class HomeAssistantRest:
+    """A logged-in REST session."""
+
+    def __init__(self, base_url: str) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.client_id = f"{self.base_url}/"
+        self.session = aiohttp.ClientSession()
+        self.token: str | None = None
+
+    async def close(self) -> None:
+        await self.session.close()
+
+    @property
+    def _auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"} if self.token else {}
+
+    async def wait_ready(self, within: float = 120) -> None:
+        """Until the HTTP API answers."""
+        async with asyncio.timeout(within):
+            while True:
+                try:
+                    async with self.session.get(f"{self.base_url}/api/onboarding") as reply:
+                        if reply.status in (200, 401):
+                            return
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.5)
+
+    async def _token(self, code: str) -> None:
+        form = {"grant_type": "authorization_code", "code": code, "client_id": self.client_id}
+        async with self.session.post(f"{self.base_url}/auth/token", data=form) as reply:
+            reply.raise_for_status()
+            self.token = (await reply.json())["access_token"]
+
+    async def onboard_or_login(self) -> None:
+        """Onboard a fresh instance (creating the dev user), else log in as it."""
+        async with self.session.get(f"{self.base_url}/api/onboarding") as reply:
+            steps = await reply.json() if reply.status == 200 else []
+        pending = {step["step"] for step in steps if not step["done"]}
+        if "user" in pending:
+            user = {
+                "client_id": self.client_id,
+                "name": DEV_NAME,
+                "username": DEV_USERNAME,
+                "password": DEV_PASSWORD,
+                "language": "en",
+            }
+            async with self.session.post(f"{self.base_url}/api/onboarding/users", json=user) as r:
+                r.raise_for_status()
+                await self._token((await r.json())["auth_code"])
+        else:
+            await self._login()
+        for step in ("core_config", "analytics"):
+            if step in pending:
+                await self._post(f"/api/onboarding/{step}", {})
+        if "integration" in pending:
+            await self._post(
+                "/api/onboarding/integration",
+                {"client_id": self.client_id, "redirect_uri": f"{self.base_url}/?auth_callback=1"},
+            )
+
+    async def _login(self) -> None:
+        start = {
+            "client_id": self.client_id,
+            "handler": ["homeassistant", None],
+            "redirect_uri": f"{self.base_url}/?auth_callback=1",
+        }
+        async with self.session.post(f"{self.base_url}/auth/login_flow", json=start) as reply:
+            reply.raise_for_status()
+            flow_id = (await reply.json())["flow_id"]
+        login = {"client_id": self.client_id, "username": DEV_USERNAME, "password": DEV_PASSWORD}
+        async with self.session.post(f"{self.base_url}/auth/login_flow/{flow_id}", json=login) as r:
+            r.raise_for_status()
+            result = await r.json()
+        if result.get("type") != "create_entry":
+            raise RuntimeError(f"login as {DEV_USERNAME!r} failed: {result}")
+        await self._token(result["result"])
+
+    async def _post(self, path: str, body: Any) -> Any:
+        async with self.session.post(f"{self.base_url}{path}", json=body, headers=self._auth) as r:
+            text = await r.text()
+            if r.status >= 400:
+                raise RuntimeError(f"POST {path} -> {r.status}: {text}")
+            return await r.json() if text else None
+
+    async def get(self, path: str) -> Any:
+        """GET an API path, as JSON."""
+        async with self.session.get(f"{self.base_url}{path}", headers=self._auth) as reply:
+            reply.raise_for_status()
+            return await reply.json()
+
+    async def render(self, template: str) -> str:
+        """Render a template on the server (for registry facts REST has no endpoint for)."""
+        async with self.session.post(
+            f"{self.base_url}/api/template", json={"template": template}, headers=self._auth
+        ) as reply:
+            reply.raise_for_status()
+            return await reply.text()
+
+    async def ensure_entry(self, domain: str, settings: dict[str, Any]) -> str:
+        """The domain's config entry id, creating it through the config flow if needed."""
+        entries = await self.get("/api/config/config_entries/entry")
+        for entry in entries:
+            if entry["domain"] == domain:
+                return str(entry["entry_id"])
+        flow = await self._post("/api/config/config_entries/flow", {"handler": domain})
+        result = await self._post(f"/api/config/config_entries/flow/{flow['flow_id']}", settings)
+        if result["type"] == "menu":  # optional steps offered after the settings
+            result = await self._post(
+                f"/api/config/config_entries/flow/{flow['flow_id']}", {"next_step_id": "finish"}
+            )
+        if result["type"] != "create_entry":
+            raise RuntimeError(f"config flow did not create an entry: {result}")
+        return str(result["result"]["entry_id"])
