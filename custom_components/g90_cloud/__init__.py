@@ -6,8 +6,8 @@ forwards the platforms; unload closes every connection and frees the port.
 
 from __future__ import annotations
 
-from homeassistant.const import Platform
-from homeassistant.core import HomeAssistant
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
+from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 
@@ -56,6 +56,12 @@ async def async_setup_entry(hass: HomeAssistant, entry: G90ConfigEntry) -> bool:
     ir.async_delete_issue(hass, DOMAIN, _issue_id(entry))
     entry.runtime_data = hub
     entry.async_on_unload(hub.async_stop)
+
+    async def stop(_event: Event) -> None:
+        # Home Assistant stopping does not unload entries: close the connections anyway.
+        await hub.async_stop()
+
+    entry.async_on_unload(hass.bus.async_listen_once(EVENT_HOMEASSISTANT_STOP, stop))
     await hass.config_entries.async_forward_entry_setups(entry, PLATFORMS)
     return True
 

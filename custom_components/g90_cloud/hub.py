@@ -133,7 +133,7 @@ class G90Hub:
         )
 
     async def async_stop(self) -> None:
-        """Close the listener and every connection; save the state."""
+        """Close the listener and every connection; save the state. Safe to call twice."""
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()

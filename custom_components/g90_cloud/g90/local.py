@@ -16,7 +16,7 @@ PANEL_LOCAL_PORT: Final = 12368
 def server_address_command(ip: str, port: int) -> bytes:
     """The datagram that points a panel at `ip:port` (an IPv4 address)."""
     address = ipaddress.IPv4Address(ip)  # raises ValueError for anything else
-    if not 0 < port < 65536:  # noqa: PLR2004
+    if not 0 < port < 65536:
         raise ValueError(f"port {port} out of range")
     text = f'ISTART[0,100,"AT^IWT=1,78={address}&{address}&{port},IWT"]IEND'
     return text.encode("ascii") + b"\0"
