@@ -1,0 +1,268 @@
+"""Session: what the cloud answers, byte for byte, and what it remembers."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from custom_components.g90_cloud.g90.events import EventType, PanelEvent
+from custom_components.g90_cloud.g90.messages import (
+    CloudCommand,
+    CommandResponse,
+    HelloAck,
+    HelloInfo,
+    HelloReply,
+    Malformed,
+    Notification,
+    Ping,
+    StatusChange,
+    Unknown,
+)
+from custom_components.g90_cloud.g90.session import (
+    CloudStream,
+    Inbound,
+    Session,
+    discovery_reply,
+    hello_reply,
+)
+
+from . import samples
+from .frames import basic, hello_payload, versioned
+from .samples import GUID
+
+NOW = 1737794080.0  # 2025-01-25 08:34:40 UTC
+
+# The notes' reply to hello, parts 1 and 2; part 3 carries the port.
+HELLO_ACK_AND_REPLY = bytes.fromhex(
+    "41 20 00 10 0d 00 00 00 01 00 01 00 01 01 20 00 10 0d 00 00 00 01 00 02 00 1f"
+)
+DISCOVERY_REPLY_192_168_1_10_5678 = bytes.fromhex(
+    "01 d0 00 10 2c 00 00 00 01 00 00 00"  # header: cmd 1, 0xD0 -> 0x10, length 44, v1, seq 0
+    "31 39 32 2e 31 36 38 2e 31 2e 31 30 00 00 00 00"  # "192.168.1.10" NUL-padded to 16
+    "00 00 00 00"  # 0
+    "00 00 00 00"  # 0
+    "2e 16 00 00"  # port 5678
+    "20 a2 94 67"  # 1737794080
+)
+
+
+def _session(port: int = 5678, ip: str = "192.168.1.10") -> Session:
+    return Session(cloud_ip=ip, cloud_port=port, clock=lambda: NOW)
+
+
+# --- hello ----------------------------------------------------------------------
+
+
+def test_hello_reply_golden() -> None:
+    assert hello_reply(5678) == samples.HELLO_REPLY_5678
+    assert len(samples.HELLO_REPLY_5678) == 42
+
+
+def test_hello_reply_other_port() -> None:
+    expected = HELLO_ACK_AND_REPLY + bytes.fromhex(
+        "63 20 00 10 10 00 00 00 01 00 03 00 3e 3d 00 00"
+    )
+    assert hello_reply(15678) == expected
+
+
+def test_session_answers_hello_with_announced_port() -> None:
+    session = _session(port=15678)
+    (inbound,) = session.receive(samples.HELLO)
+    assert inbound.reply == HELLO_ACK_AND_REPLY + bytes.fromhex(
+        "63 20 00 10 10 00 00 00 01 00 03 00 3e 3d 00 00"
+    )
+    assert inbound.events == ()
+    assert inbound.frame == samples.HELLO
+    # the same answer every time (about once a minute)
+    assert session.receive(samples.HELLO)[0].reply == inbound.reply
+
+
+def test_session_answers_hello_5678() -> None:
+    (inbound,) = _session().receive(samples.HELLO)
+    assert inbound.reply == samples.HELLO_REPLY_5678
+
+
+# --- discovery ------------------------------------------------------------------
+
+
+def test_discovery_reply_golden() -> None:
+    session = Session(cloud_ip="192.168.1.10", cloud_port=5678, clock=lambda: 1737794080.0)
+    (inbound,) = session.receive(samples.HELLO_DISCOVERY)
+    assert inbound.reply == DISCOVERY_REPLY_192_168_1_10_5678
+    assert len(inbound.reply) == 44
+    assert inbound.events == ()
+
+
+def test_discovery_reply_uses_the_clock_each_time() -> None:
+    times = iter([1737794080.9, 1737794141.0])
+    session = Session(cloud_ip="10.1.2.3", cloud_port=15678, clock=lambda: next(times))
+    first, second = session.receive(samples.HELLO_DISCOVERY + samples.HELLO_DISCOVERY)
+    head = bytes.fromhex("01 d0 00 10 2c 00 00 00 01 00 00 00")
+    ip = b"10.1.2.3" + bytes(8)
+    middle = bytes.fromhex("00 00 00 00 00 00 00 00 3e 3d 00 00")
+    assert first.reply == head + ip + middle + bytes.fromhex("20 a2 94 67")  # fraction dropped
+    assert second.reply == head + ip + middle + bytes.fromhex("5d a2 94 67")
+
+
+def test_discovery_reply_function() -> None:
+    assert discovery_reply("255.255.255.255", 1, 0.0) == bytes.fromhex(
+        "01 d0 00 10 2c 00 00 00 01 00 00 00"
+        "32 35 35 2e 32 35 35 2e 32 35 35 2e 32 35 35 00"
+        "00 00 00 00 00 00 00 00 01 00 00 00 00 00 00 00"
+    )
+
+
+# --- other messages -------------------------------------------------------------
+
+
+def test_ping_is_echoed() -> None:
+    (inbound,) = _session().receive(samples.PING)
+    assert inbound.message == Ping()
+    assert inbound.reply == bytes.fromhex("01 10 00 00 08 00 00 00")
+    assert inbound.events == ()
+
+
+def test_odd_ping_is_echoed_byte_exact() -> None:
+    frame = bytes.fromhex("01 10 07 00 0a 00 00 00 ab cd")
+    (inbound,) = _session().receive(frame)
+    assert inbound.message == Ping(b"\xab\xcd", flag=7)
+    assert inbound.reply == frame
+
+
+@pytest.mark.parametrize(
+    ("frame", "kind"),
+    [
+        (samples.STATUS_DISARMED, StatusChange),
+        (samples.STATUS_DOOR_OPEN, StatusChange),
+        (samples.NOTIFICATION_ACTIVITY, Notification),
+        (samples.COMMAND_RESPONSE, CommandResponse),
+        (samples.CLOUD_COMMAND, CloudCommand),
+        (samples.HELLO_REPLY_5678[:13], HelloAck),
+        (basic(0x99, 0x10, 0x20), Unknown),
+        (versioned(0x01, 0x10, 0x20, b"short"), Malformed),
+    ],
+)
+def test_no_reply(frame: bytes, kind: type) -> None:
+    (inbound,) = _session().receive(frame)
+    assert type(inbound.message) is kind
+    assert inbound.reply == b""
+
+
+def test_command_response_carries_no_event() -> None:
+    (inbound,) = _session().receive(samples.COMMAND_RESPONSE)
+    assert inbound.events == ()
+
+
+# --- identity -------------------------------------------------------------------
+
+
+def test_guid_and_firmware_from_hello() -> None:
+    session = _session()
+    assert (session.guid, session.firmware) == (None, None)
+    (before,) = session.receive(samples.STATUS_DISARMED)
+    assert before.events[0].guid is None
+    session.receive(samples.HELLO)
+    assert session.guid == "GA00000A0000000"
+    assert session.firmware == "207"
+    (after,) = session.receive(samples.STATUS_DISARMED)
+    assert after.events == (
+        PanelEvent(
+            type=EventType.DISARMED,
+            guid="GA00000A0000000",
+            state=3,
+            panel_time=datetime(2025, 1, 25, 8, 34, 40, tzinfo=UTC),
+            raw=samples.STATUS_DISARMED,
+        ),
+    )
+
+
+def test_guid_from_discovery_hello() -> None:
+    session = _session()
+    session.receive(samples.HELLO_DISCOVERY)
+    assert session.guid == GUID
+    assert session.firmware == "207"
+
+
+def test_empty_guid_or_firmware_keeps_what_is_known() -> None:
+    session = _session()
+    session.receive(samples.HELLO)
+    blank = versioned(0x01, 0x10, 0x20, hello_payload(b"", b""))
+    (inbound,) = session.receive(blank)
+    assert inbound.reply == samples.HELLO_REPLY_5678
+    assert session.guid == GUID
+    assert session.firmware == "207"
+    other = versioned(0x01, 0x30, 0x20, hello_payload(b"GB1", b"208", (0,) * 7))
+    session.receive(other)
+    assert session.guid == "GB1"
+    assert session.firmware == "208"
+
+
+def test_inbound_record() -> None:
+    session = _session()
+    assert session.receive(samples.PING + samples.COMMAND_RESPONSE) == [
+        Inbound(samples.PING, Ping(), (), samples.PING),
+        Inbound(
+            samples.COMMAND_RESPONSE,
+            CommandResponse(6, 106, b"[106,[900,0,0,1,2,2,60,2,0,180,2]]\0"),
+            (),
+            b"",
+        ),
+    ]
+
+
+def test_error_and_buffered_properties() -> None:
+    session = _session()
+    assert session.receive(samples.HELLO[:10]) == []
+    no_error = session.error
+    assert no_error is None
+    assert session.buffered == 10
+    assert [i.frame for i in session.receive(samples.HELLO[10:])] == [samples.HELLO]
+    assert session.buffered == 0
+    assert session.receive(bytes.fromhex("01 10 00 00 07 00 00 00")) == []
+    problem = session.error
+    assert problem is not None
+    assert problem.length == 7
+
+
+def test_session_max_frame_size() -> None:
+    session = Session(cloud_ip="1.2.3.4", cloud_port=1, max_frame_size=60)
+    assert [i.frame for i in session.receive(samples.HELLO_DISCOVERY)] == [samples.HELLO_DISCOVERY]
+    assert session.receive(samples.HELLO) == []
+    assert session.error is not None
+    assert session.error.length == 72
+
+
+def test_session_default_clock_is_wall_time() -> None:
+    session = Session(cloud_ip="1.2.3.4", cloud_port=1)
+    (inbound,) = session.receive(samples.HELLO_DISCOVERY)
+    sent = int.from_bytes(inbound.reply[-4:], "little")
+    assert abs(sent - datetime.now(UTC).timestamp()) < 60
+
+
+# --- the cloud's side -----------------------------------------------------------
+
+
+def test_cloud_stream() -> None:
+    stream = CloudStream()
+    data = samples.CLOUD_COMMAND + samples.HELLO_REPLY_5678
+    assert stream.receive(data[:30]) == [(samples.CLOUD_COMMAND, CloudCommand(100, sequence=6))]
+    assert stream.receive(data[30:]) == [
+        (samples.HELLO_REPLY_5678[:13], HelloAck(1, sequence=1)),
+        (samples.HELLO_REPLY_5678[13:26], HelloReply(0x1F, sequence=2)),
+        (samples.HELLO_REPLY_5678[26:], HelloInfo(5678, sequence=3)),
+    ]
+    no_error = stream.error
+    assert no_error is None
+    assert stream.receive(bytes.fromhex("29 50 00 10 ff ff ff ff")) == []
+    problem = stream.error
+    assert problem is not None
+    assert problem.length == -1
+    assert stream.receive(samples.CLOUD_COMMAND) == []
+
+
+def test_cloud_stream_max_frame_size() -> None:
+    stream = CloudStream(max_frame_size=22)
+    assert stream.receive(samples.CLOUD_COMMAND) == []
+    assert stream.error is not None
+    assert stream.error.length == 23
