@@ -171,7 +171,7 @@ def test_guid_and_firmware_from_hello() -> None:
             type=EventType.DISARMED,
             guid="GA00000A0000000",
             state=3,
-            panel_time=datetime(2025, 1, 25, 8, 34, 40, tzinfo=UTC),
+            timestamp=1737794080,  # 2025-01-25 08:34:40 UTC
             raw=samples.STATUS_DISARMED,
         ),
     )

@@ -8,14 +8,14 @@ decoding never raises.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import IntEnum, StrEnum
 import json
-from typing import Any, Final
+import json.scanner
+import struct
+from typing import Any, Final, NamedTuple
 
 from .messages import (
-    STATUS_NAME_SIZE,
     Malformed,
     Message,
     Notification,
@@ -160,20 +160,25 @@ SENSOR_CHANGE_EVENTS: Final[dict[int, EventType]] = {
 NOTIFICATION_CODE: Final = 170
 ALERT_CODE: Final = 208
 _TAMPER_STATE: Final = 3
-_REMOTE_TYPES: Final = frozenset({PeripheralType.REMOTE, PeripheralType.REMOTE_2_4G})
+_REMOTE_TYPES: Final = frozenset({int(PeripheralType.REMOTE), int(PeripheralType.REMOTE_2_4G)})
+_SOS_BUTTON: Final = int(PeripheralType.SOS_BUTTON)
+_SOURCE_REMOTE: Final = int(AlertSource.REMOTE)
 
 
-@dataclass(frozen=True, slots=True, kw_only=True)
-class PanelEvent:
-    """One thing a panel reported. Fields the report does not carry are None."""
+class PanelEvent(NamedTuple):
+    """One thing a panel reported. Fields the report does not carry are None.
+
+    A named tuple rather than a frozen dataclass: just as immutable and typed,
+    and an order of magnitude cheaper to build on the hot path.
+    """
 
     type: EventType
     guid: str | None = None
     """The panel that reported it (from its hello, or from the alert itself)."""
     zone_index: int | None = None
     zone_name: str | None = None
-    panel_time: datetime | None = None
-    """The event time on the panel's own clock, UTC."""
+    timestamp: int | None = None
+    """The event time on the panel's own clock, Unix seconds (see panel_time)."""
     source: int | None = None
     """Alert source (kind 4 and JSON alerts), see AlertSource."""
     peripheral_type: int | None = None
@@ -191,28 +196,51 @@ class PanelEvent:
     raw: bytes = b""
     """The whole frame the event came from."""
 
+    @property
+    def panel_time(self) -> datetime | None:
+        """The event time on the panel's clock, UTC (None when not given or absurd)."""
+        return _time(self.timestamp)
+
     def fields(self) -> dict[str, Any]:
         """The event's fields by name, without the empty ones; JSON-ready."""
         result: dict[str, Any] = {"type": self.type.value}
-        for name in _FIELD_NAMES:
-            value = getattr(self, name)
-            if value is None:
-                continue
-            if isinstance(value, datetime):
-                value = value.isoformat()
-            elif isinstance(value, bytes):
-                value = value.hex()
-            result[name] = value
+        for name, value in zip(self._fields[1:], self[1:], strict=True):
+            if name == "timestamp":
+                when = self.panel_time
+                if when is not None:
+                    result["panel_time"] = when.isoformat()
+            elif value is not None:
+                result[name] = value.hex() if isinstance(value, bytes) else value
         return result
 
 
-_FIELD_NAMES: Final = tuple(
-    name for name in PanelEvent.__dataclass_fields__ if name not in {"type"}
-)
+_new_tuple = tuple.__new__
 
 
-def _time(timestamp: int) -> datetime | None:
-    if timestamp <= 0:
+def _event(  # noqa: PLR0917 - positional: the hot path
+    kind: EventType,
+    guid: str | None,
+    zone: int | None,
+    name: str | None,
+    timestamp: int | None,
+    source: int | None,
+    peripheral_type: int | None,
+    state: int | None,
+    tamper: bool | None,
+    button: str | None,
+    action: str | None,
+    raw: bytes,
+) -> PanelEvent:
+    """Build an event without the keyword machinery of NamedTuple.__new__."""
+    return _new_tuple(
+        PanelEvent,
+        (kind, guid, zone, name, timestamp, source, peripheral_type, state, tamper, button,
+         action, None, raw),
+    )  # fmt: skip
+
+
+def _time(timestamp: int | None) -> datetime | None:
+    if timestamp is None or timestamp <= 0:
         return None
     try:
         return datetime.fromtimestamp(timestamp, UTC)
@@ -220,173 +248,236 @@ def _time(timestamp: int) -> datetime | None:
         return None
 
 
+_NAMES: dict[bytes, str] = {}
+_NAMES_KEPT: Final = 1024
+
+
 def _zone_name(raw: bytes) -> str:
-    return raw.split(b"\0", 1)[0].decode("utf-8", "replace")
+    """A NUL-padded UTF-8 zone name.
+
+    A panel has a few dozen zones and repeats their names in every alert, so
+    each distinct field is decoded once.
+    """
+    name = _NAMES.get(raw)
+    if name is None:
+        end = raw.find(b"\0")
+        name = (raw if end < 0 else raw[:end]).decode("utf-8", "replace")
+        if len(_NAMES) >= _NAMES_KEPT:
+            _NAMES.clear()
+        _NAMES[raw] = name
+    return name
 
 
-def _unknown(raw: bytes, guid: str | None, detail: str) -> PanelEvent:
-    return PanelEvent(type=EventType.UNKNOWN, guid=guid, detail=detail, raw=raw)
+def _unknown(raw: bytes, guid: str | None, detail: str, state: int | None = None) -> PanelEvent:
+    return PanelEvent(EventType.UNKNOWN, guid, state=state, detail=detail, raw=raw)
 
 
 def events_from(message: Message, raw: bytes, guid: str | None = None) -> tuple[PanelEvent, ...]:
     """The events a message carries (most carry none). Never raises."""
-    if isinstance(message, StatusChange):
-        return (_status_change_event(message.data, raw, guid),)
-    if isinstance(message, Notification):
-        return (_notification_event(message.body, raw, guid),)
-    if isinstance(message, Unknown):
-        command, source, destination = message.triple
-        detail = f"unknown message {command:#04x} from {source:#04x} to {destination:#04x}"
-        return (_unknown(raw, guid, detail),)
-    if isinstance(message, Malformed):
-        return (_unknown(raw, guid, message.reason),)
-    return ()
+    decoder = _DECODERS.get(type(message))
+    return (decoder(message, raw, guid),) if decoder is not None else ()
+
+
+def _from_status_change(message: Message, raw: bytes, guid: str | None) -> PanelEvent:
+    assert isinstance(message, StatusChange)
+    return status_event(message.data, raw, guid)
+
+
+def _from_notification(message: Message, raw: bytes, guid: str | None) -> PanelEvent:
+    assert isinstance(message, Notification)
+    return notification_event(message.body, raw, guid)
+
+
+def _from_unknown(message: Message, raw: bytes, guid: str | None) -> PanelEvent:
+    assert isinstance(message, Unknown)
+    command, source, destination = message.triple
+    detail = f"unknown message {command:#04x} from {source:#04x} to {destination:#04x}"
+    return _unknown(raw, guid, detail)
+
+
+def _from_malformed(message: Message, raw: bytes, guid: str | None) -> PanelEvent:
+    assert isinstance(message, Malformed)
+    return _unknown(raw, guid, message.reason)
 
 
 # --- binary status changes --------------------------------------------------------
 
+_ZONE_LAYOUT: Final = struct.Struct("<BBBB32si")  # kind, zone, type/source, state, name, time
+_STATE_TIME: Final = struct.Struct("<i")
+_STATE_TIME_OFFSET: Final = 36
+_ZONE_KINDS: Final = frozenset({int(AlertKind.ALARM), int(AlertKind.SENSOR_ACTIVITY)})
 
-def _status_change_event(data: bytes, raw: bytes, guid: str | None) -> PanelEvent:
-    """Read a status change field by field, as far as its bytes go."""
+
+def status_event(data: bytes, raw: bytes, guid: str | None) -> PanelEvent:
+    """The event of a status change payload, read by kind; a short one as far as it goes."""
+    if len(data) >= _ZONE_LAYOUT.size:  # every field present: the common case
+        kind = data[0]
+        if kind in _ZONE_KINDS:
+            _, zone, type_or_source, state, name, timestamp = _ZONE_LAYOUT.unpack_from(data)
+            if kind == AlertKind.ALARM:
+                return _alarm_event(
+                    zone, _zone_name(name), type_or_source, None, state, timestamp, raw, guid
+                )
+            return _activity_event(
+                zone, _zone_name(name), type_or_source, state, timestamp, raw, guid
+            )
+        if kind == AlertKind.STATE_CHANGE:
+            (timestamp,) = _STATE_TIME.unpack_from(data, _STATE_TIME_OFFSET)
+            return _state_change_event(data[1], timestamp, raw, guid)
+        return _unknown(raw, guid, f"status change of unknown kind {kind}")
+    return _short_status_change_event(data, raw, guid)
+
+
+def _short_status_change_event(data: bytes, raw: bytes, guid: str | None) -> PanelEvent:
     if not data:
         return _unknown(raw, guid, "status change with an empty payload")
     kind = data[0]
     if kind == AlertKind.STATE_CHANGE:
         if len(data) < 2:
             return _unknown(raw, guid, "panel state change without its code")
-        code = data[1]
-        timestamp = int.from_bytes(data[36:40], "little", signed=True) if len(data) >= 40 else 0
-        return _state_change_event(code, _time(timestamp), raw, guid)
+        return _state_change_event(data[1], None, raw, guid)
     if kind in (AlertKind.ALARM, AlertKind.SENSOR_ACTIVITY):
         if len(data) < 4:
             return _unknown(raw, guid, f"status change kind {kind} with {len(data)} bytes")
         zone, type_or_source, state = data[1], data[2], data[3]
-        name = _zone_name(data[4 : 4 + STATUS_NAME_SIZE]) if len(data) > 4 else None
-        end = 4 + STATUS_NAME_SIZE
-        timestamp = int.from_bytes(data[end : end + 4], "little", signed=True)
-        when = _time(timestamp) if len(data) >= end + 4 else None
+        name = _zone_name(data[4:]) if len(data) > 4 else None
         if kind == AlertKind.ALARM:
-            return _alarm_event(
-                zone=zone,
-                name=name,
-                peripheral_type=type_or_source,
-                source=None,
-                state=state,
-                when=when,
-                raw=raw,
-                guid=guid,
-            )
-        return _activity_event(
-            zone=zone, name=name, source=type_or_source, state=state, when=when, raw=raw, guid=guid
-        )
+            return _alarm_event(zone, name, type_or_source, None, state, None, raw, guid)
+        return _activity_event(zone, name, type_or_source, state, None, raw, guid)
     return _unknown(raw, guid, f"status change of unknown kind {kind}")
 
 
 def _state_change_event(
-    code: int, when: datetime | None, raw: bytes, guid: str | None
+    code: int, timestamp: int | None, raw: bytes, guid: str | None
 ) -> PanelEvent:
     event_type = PANEL_STATE_EVENTS.get(code)
     if event_type is None:
         return PanelEvent(
-            type=EventType.UNKNOWN,
-            guid=guid,
+            EventType.UNKNOWN,
+            guid,
+            timestamp=timestamp,
             state=code,
-            panel_time=when,
             detail=f"unknown panel state change code {code}",
             raw=raw,
         )
-    return PanelEvent(type=event_type, guid=guid, state=code, panel_time=when, raw=raw)
+    return _event(event_type, guid, None, None, timestamp, None, None, code, None, None, None, raw)
 
 
-def _alarm_event(
-    *,
+def _alarm_event(  # noqa: PLR0917 - positional: the hot path
     zone: int,
     name: str | None,
     peripheral_type: int | None,
     source: int | None,
     state: int,
-    when: datetime | None,
+    timestamp: int | None,
     raw: bytes,
     guid: str | None,
 ) -> PanelEvent:
     """An alarm; SOS when raised by a remote's SOS button or an SOS button."""
-    by_remote = peripheral_type in _REMOTE_TYPES or source == AlertSource.REMOTE
-    is_sos = (by_remote and state == _TAMPER_STATE) or peripheral_type == PeripheralType.SOS_BUTTON
-    return PanelEvent(
-        type=EventType.SOS if is_sos else EventType.ALARM,
-        guid=guid,
-        zone_index=zone,
-        zone_name=name,
-        panel_time=when,
-        source=source,
-        peripheral_type=peripheral_type,
-        state=state,
-        tamper=False if is_sos else state == _TAMPER_STATE,
-        raw=raw,
+    by_remote = peripheral_type in _REMOTE_TYPES or source == _SOURCE_REMOTE
+    is_sos = (by_remote and state == _TAMPER_STATE) or peripheral_type == _SOS_BUTTON
+    return _event(
+        EventType.SOS if is_sos else EventType.ALARM,
+        guid,
+        zone,
+        name,
+        timestamp,
+        source,
+        peripheral_type,
+        state,
+        False if is_sos else state == _TAMPER_STATE,
+        None,
+        None,
+        raw,
     )
 
 
-def _activity_event(
-    *,
+def _activity_table() -> dict[tuple[int, int], tuple[EventType, str | None, str | None]]:
+    """(source, state) -> (event type, button, action) for the sources with own states."""
+    table: dict[tuple[int, int], tuple[EventType, str | None, str | None]] = {}
+    for state, button in REMOTE_BUTTONS.items():
+        table[AlertSource.REMOTE, state] = (EventType.REMOTE_BUTTON, button, None)
+    for state, action in RFID_ACTIONS.items():
+        table[AlertSource.RFID, state] = (EventType.RFID, None, action)
+    for state, event_type in INFRARED_STATE_EVENTS.items():
+        table[AlertSource.INFRARED, state] = (event_type, None, None)
+    return {(int(source), state): entry for (source, state), entry in table.items()}
+
+
+_ACTIVITY: Final = _activity_table()
+_OWN_STATE_SOURCES: Final = frozenset(
+    {int(AlertSource.REMOTE), int(AlertSource.RFID), int(AlertSource.INFRARED)}
+)
+_DOORBELL: Final = int(AlertSource.DOORBELL)
+
+
+def _activity_event(  # noqa: PLR0917 - positional: the hot path
     zone: int,
     name: str | None,
     source: int,
     state: int,
-    when: datetime | None,
+    timestamp: int | None,
     raw: bytes,
     guid: str | None,
 ) -> PanelEvent:
     """A sensor activity, read by who raised it."""
     button = action = None
-    event_type: EventType | None
-    if source == AlertSource.REMOTE:
-        button = REMOTE_BUTTONS.get(state)
-        event_type = EventType.REMOTE_BUTTON if button else None
-    elif source == AlertSource.RFID:
-        action = RFID_ACTIONS.get(state)
-        event_type = EventType.RFID if action else None
-    elif source == AlertSource.DOORBELL:
+    entry = _ACTIVITY.get((source, state))
+    if entry is not None:
+        event_type, button, action = entry
+    elif source == _DOORBELL:
         event_type = EventType.DOORBELL
-    elif source == AlertSource.INFRARED:
-        event_type = INFRARED_STATE_EVENTS.get(state)
-    else:
-        event_type = SENSOR_STATE_EVENTS.get(state)
-    return PanelEvent(
+    elif source in _OWN_STATE_SOURCES:
         # A state nobody has described: the zone is still known to be active.
-        type=event_type or EventType.SENSOR_ACTIVITY,
-        guid=guid,
-        zone_index=zone,
-        zone_name=name,
-        panel_time=when,
-        source=source,
-        state=state,
-        tamper=False if event_type is EventType.ALARM else None,
-        button=button,
-        action=action,
-        raw=raw,
-    )
+        event_type = EventType.SENSOR_ACTIVITY
+    else:
+        event_type = SENSOR_STATE_EVENTS.get(state, EventType.SENSOR_ACTIVITY)
+    tamper = False if event_type is EventType.ALARM else None
+    return _new_tuple(
+        PanelEvent,
+        (event_type, guid, zone, name, timestamp, source, None, state, tamper, button, action,
+         None, raw),
+    )  # fmt: skip
 
 
 # --- JSON notifications and alerts ------------------------------------------------
 
+# The C scanner behind json.loads, without the Python layers around it; the
+# full json.loads still decides every case the scanner alone cannot.
+_make_scanner: Any = json.scanner.make_scanner
+_scan_json = _make_scanner(json.JSONDecoder())
+
+
+def _loads(text: str) -> Any:
+    try:
+        value, end = _scan_json(text, 0)
+    except StopIteration:
+        end = -1
+    if end == len(text):
+        return value
+    return json.loads(text)
+
 
 def _parse_json(body: bytes) -> tuple[Any, str | None]:
-    """The JSON value of a body (text then one NUL) and a problem, if any."""
+    """The JSON value of a body (text, normally followed by one NUL) and a problem, if any.
+
+    A missing NUL is tolerated: the text is still decoded, so a firmware that
+    leaves it out loses nothing.
+    """
     end = body.find(b"\0")
-    if end < 0:
-        return None, f"JSON without its NUL terminator: {body[:200]!r}"
-    text = body[:end].decode("utf-8", "replace")
+    text = (body if end < 0 else body[:end]).decode("utf-8", "replace")
     try:
-        return json.loads(text), None
+        return _loads(text), None
     except ValueError, RecursionError:
         return None, f"malformed JSON: {text[:200]!r}"
 
 
-def _notification_event(body: bytes, raw: bytes, guid: str | None) -> PanelEvent:
+def notification_event(body: bytes, raw: bytes, guid: str | None) -> PanelEvent:
+    """The event of a notification body (JSON, code 170 or 208)."""
     value, problem = _parse_json(body)
     if problem is not None:
         return _unknown(raw, guid, problem)
-    if not (isinstance(value, list) and len(value) == 2 and type(value[0]) is int):
+    if not (type(value) is list and len(value) == 2 and type(value[0]) is int):
         return _unknown(raw, guid, f"unexpected notification {_short(value)}")
     code, data = value
     if code == NOTIFICATION_CODE:
@@ -399,7 +490,10 @@ def _notification_event(body: bytes, raw: bytes, guid: str | None) -> PanelEvent
 
 
 def _short(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False)
+    try:
+        text = json.dumps(value, ensure_ascii=False)
+    except RecursionError:
+        text = repr(value)
     return text if len(text) <= 200 else text[:200] + "..."
 
 
@@ -411,71 +505,75 @@ def _name(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
+def _zone_notification(
+    kind: EventType, args: list[Any], raw: bytes, guid: str | None
+) -> PanelEvent:
+    name = _name(args[1]) if len(args) > 1 else None
+    return _event(kind, guid, args[0], name, None, None, None, None, None, None, None, raw)
+
+
 def _notification_170(data: Any, raw: bytes, guid: str | None) -> PanelEvent | None:
-    if not (isinstance(data, list) and data and _is_int(data[0])):
+    if not (type(data) is list and data and _is_int(data[0])):
         return None
     kind = data[0]
-    args = data[1] if len(data) > 1 and isinstance(data[1], list) else []
+    args = data[1] if len(data) > 1 and type(data[1]) is list else []
     if kind == 1:  # arm / disarm / alarm
         if args and _is_int(args[0]) and args[0] in ARM_NOTIFICATION_EVENTS:
-            return PanelEvent(
-                type=ARM_NOTIFICATION_EVENTS[args[0]], guid=guid, state=args[0], raw=raw
+            return _event(
+                ARM_NOTIFICATION_EVENTS[args[0]],
+                guid,
+                None,
+                None,
+                None,
+                None,
+                None,
+                args[0],
+                None,
+                None,
+                None,
+                raw,
             )
         return None
     if kind == 8:  # firmware updating
-        return PanelEvent(type=EventType.FIRMWARE_UPDATING, guid=guid, raw=raw)
+        return PanelEvent(EventType.FIRMWARE_UPDATING, guid, raw=raw)
     if not (args and _is_int(args[0])):
         return None
-    zone, name = args[0], _name(args[1]) if len(args) > 1 else None
     if kind == 4:  # sensor added (1) or changed (2)
         change = args[2] if len(args) > 2 and _is_int(args[2]) else None
         event_type = SENSOR_CHANGE_EVENTS.get(change) if change is not None else None
-        if event_type is None:
-            return None
-        return PanelEvent(type=event_type, guid=guid, zone_index=zone, zone_name=name, raw=raw)
+        return _zone_notification(event_type, args, raw, guid) if event_type else None
     if kind == 5:  # sensor activity, e.g. motion
-        return PanelEvent(
-            type=EventType.SENSOR_ACTIVITY, guid=guid, zone_index=zone, zone_name=name, raw=raw
-        )
+        return _zone_notification(EventType.SENSOR_ACTIVITY, args, raw, guid)
     if kind == 6:  # door open while arming
-        return PanelEvent(
-            type=EventType.DOOR_OPEN_WHEN_ARMING,
-            guid=guid,
-            zone_index=zone,
-            zone_name=name,
-            raw=raw,
-        )
+        return _zone_notification(EventType.DOOR_OPEN_WHEN_ARMING, args, raw, guid)
     return None
 
 
 def _alert_208(data: Any, raw: bytes, guid: str | None) -> PanelEvent | None:
     """`[kind, event_id, source, state, zone_name, guid, unix_time, reserved, other]`."""
-    if not (isinstance(data, list) and len(data) >= 4 and all(_is_int(v) for v in data[:4])):
+    if not (type(data) is list and len(data) >= 4 and all(_is_int(v) for v in data[:4])):
         return None
     kind, event_id, source, state = data[:4]
     name = _name(data[4]) if len(data) > 4 else None
     alert_guid = _name(data[5]) if len(data) > 5 else None
-    when = _time(data[6]) if len(data) > 6 and _is_int(data[6]) else None
+    timestamp = data[6] if len(data) > 6 and _is_int(data[6]) else None
     guid = guid or alert_guid or None
     if kind == AlertKind.STATE_CHANGE:
-        return _state_change_event(event_id, when, raw, guid)
+        return _state_change_event(event_id, timestamp, raw, guid)
     if kind == AlertKind.ALARM:
-        return _alarm_event(
-            zone=event_id,
-            name=name,
-            peripheral_type=None,
-            source=source,
-            state=state,
-            when=when,
-            raw=raw,
-            guid=guid,
-        )
+        return _alarm_event(event_id, name, None, source, state, timestamp, raw, guid)
     if kind == AlertKind.SENSOR_ACTIVITY:
-        return _activity_event(
-            zone=event_id, name=name, source=source, state=state, when=when, raw=raw, guid=guid
-        )
+        return _activity_event(event_id, name, source, state, timestamp, raw, guid)
     if kind == AlertKind.HOST_SOS:
         return PanelEvent(
-            type=EventType.SOS, guid=guid, source=source, state=state, panel_time=when, raw=raw
+            EventType.SOS, guid, timestamp=timestamp, source=source, state=state, raw=raw
         )
     return None
+
+
+_DECODERS: Final[dict[type[Message], Any]] = {
+    StatusChange: _from_status_change,
+    Notification: _from_notification,
+    Unknown: _from_unknown,
+    Malformed: _from_malformed,
+}

@@ -8,10 +8,10 @@ every protocol rule is testable without a network.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 import time
+from typing import Final, NamedTuple
 
-from .events import PanelEvent, events_from
+from .events import PanelEvent, events_from, notification_event, status_event
 from .framing import Framer, FramingError
 from .messages import (
     DiscoveryReply,
@@ -21,15 +21,16 @@ from .messages import (
     HelloInfo,
     HelloReply,
     Message,
+    Notification,
     Ping,
+    StatusChange,
     decode,
 )
 from .wire import MAX_FRAME_SIZE
 
 
-@dataclass(frozen=True, slots=True)
-class Inbound:
-    """One frame the panel sent, and what it means."""
+class Inbound(NamedTuple):
+    """One frame the panel sent, and what it means (a named tuple: cheap to build)."""
 
     frame: bytes
     message: Message
@@ -51,9 +52,16 @@ def hello_reply(announced_port: int) -> bytes:
     )
 
 
+_INT32_MAX: Final = 2**31 - 1
+
+
 def discovery_reply(announced_ip: str, announced_port: int, now: float) -> bytes:
-    """The cloud's answer to hello (discovery): where the cloud is, and the UTC time."""
-    return DiscoveryReply(announced_ip, announced_port, int(now)).encode()
+    """The cloud's answer to hello (discovery): where the cloud is, and the UTC time.
+
+    The time field is a signed int32: past January 2038 it stays at its largest
+    value rather than failing.
+    """
+    return DiscoveryReply(announced_ip, announced_port, min(int(now), _INT32_MAX)).encode()
 
 
 class Session:
@@ -77,12 +85,17 @@ class Session:
         clock: Callable[[], float] = time.time,
         max_frame_size: int = MAX_FRAME_SIZE,
     ) -> None:
-        """`cloud_ip`/`cloud_port`: the address announced to the panel as "the cloud"."""
+        """`cloud_ip`/`cloud_port`: the address announced to panels as "the cloud".
+
+        Raises ValueError if they cannot be announced (the reply holds an
+        ASCII address of at most 16 bytes and a port of 1-65535).
+        """
         self._framer = Framer(max_frame_size)
         self._cloud_ip = cloud_ip
         self._cloud_port = cloud_port
         self._clock = clock
         self._hello_reply = hello_reply(cloud_port)
+        discovery_reply(cloud_ip, cloud_port, 0)  # fail now, not at the first discovery
         self.guid: str | None = None
         self.firmware: str | None = None
 
@@ -101,26 +114,45 @@ class Session:
 
         Check `error` afterwards: frames before a break are still returned.
         """
-        return [self._handle(frame) for frame in self._framer.feed(data)]
+        result: list[Inbound] = []
+        append = result.append
+        guid = self.guid
+        for frame in self._framer.feed(data):
+            message = decode(frame)
+            # The alerts first, with their decoding inlined: they are most of the traffic.
+            if isinstance(message, StatusChange):
+                append(
+                    _new(Inbound, (frame, message, (status_event(message.data, frame, guid),), b""))
+                )
+            elif isinstance(message, Notification):
+                append(
+                    _new(
+                        Inbound,
+                        (frame, message, (notification_event(message.body, frame, guid),), b""),
+                    )
+                )
+            elif isinstance(message, Ping):
+                append(_new(Inbound, (frame, message, (), frame)))
+            elif isinstance(message, (Hello, HelloDiscovery)):
+                reply = self._identify(message)
+                guid = self.guid
+                append(_new(Inbound, (frame, message, (), reply)))
+            else:
+                append(_new(Inbound, (frame, message, events_from(message, frame, guid), b"")))
+        return result
 
-    def _handle(self, frame: bytes) -> Inbound:
-        message = decode(frame)
-        reply = b""
-        if isinstance(message, Ping):
-            reply = frame
-        elif isinstance(message, Hello):
-            self._identify(message.guid, message.firmware)
-            reply = self._hello_reply
-        elif isinstance(message, HelloDiscovery):
-            self._identify(message.guid, message.firmware)
-            reply = discovery_reply(self._cloud_ip, self._cloud_port, self._clock())
-        return Inbound(frame, message, events_from(message, frame, self.guid), reply)
+    def _identify(self, message: Hello | HelloDiscovery) -> bytes:
+        """Learn who the panel is; the reply its hello calls for."""
+        if message.guid:
+            self.guid = message.guid
+        if message.firmware:
+            self.firmware = message.firmware
+        if isinstance(message, Hello):
+            return self._hello_reply
+        return discovery_reply(self._cloud_ip, self._cloud_port, self._clock())
 
-    def _identify(self, guid: str, firmware: str) -> None:
-        if guid:
-            self.guid = guid
-        if firmware:
-            self.firmware = firmware
+
+_new = tuple.__new__
 
 
 class CloudStream:

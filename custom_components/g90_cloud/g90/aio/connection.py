@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter, deque
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, datetime
 import logging
 from typing import TYPE_CHECKING
@@ -219,13 +219,14 @@ class PanelConnection:
             self.panel.firmware = self.session.firmware
             self._listener.panel_changed(self.panel)
         while self._held:
-            self._listener.deliver(replace(self._held.popleft(), guid=guid), self.panel)
+            self._listener.deliver(self._held.popleft()._replace(guid=guid), self.panel)
         return True
 
     def _deliver(self, event: PanelEvent) -> None:
         self.counters.events += 1
-        if event.guid is None and self.panel is None:
-            # Not identified yet: hold, in order, until hello says who this is.
+        if self.panel is None:
+            # Not identified yet: hold, in order, until hello says who this is. An
+            # alert naming its panel waits too, or it would overtake those before it.
             if len(self._held) >= self._config.hold_limit:
                 oldest = self._held.popleft()
                 self._log.report(
@@ -237,8 +238,8 @@ class PanelConnection:
                 self._listener.deliver(oldest, None)
             self._held.append(event)
             return
-        if event.guid is None and self.panel is not None:
-            event = replace(event, guid=self.panel.guid)
+        if event.guid is None:
+            event = event._replace(guid=self.panel.guid)
         self._listener.deliver(event, self.panel)
 
     def _answer(self, item: Inbound) -> None:
@@ -302,15 +303,20 @@ class PanelConnection:
         now = datetime.now(UTC)
         if self.panel is not None:
             self.panel.last_upstream_packet = now
-        self._answered()
+        forwarded = False
         for frame, message in self._cloud_stream.receive(data):
             if self._swallow[type(message)] > 0:
                 self._swallow[type(message)] -= 1
             else:
                 self._write_panel(frame)
+                forwarded = True
             self._listener.record(
                 MessageRecord(now, self.peer, self.guid, "cloud", frame, message, ())
             )
+        if forwarded:
+            # Only what reaches the panel answers it: the cloud's answer to a hello
+            # we replayed must not cancel the wait for a reply the panel still needs.
+            self._answered()
         if self._cloud_stream.error is not None:
             self.upstream.drop(
                 f"its stream cannot be split into messages: {self._cloud_stream.error}"
