@@ -1,0 +1,1 @@
+"""Throughput benchmarks, run by scripts/bench (never part of the integration)."""
