@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING
 
 from ..events import PanelEvent
 from ..messages import (
+    DiscoveryReply,
     Hello,
     HelloAck,
     HelloDiscovery,
@@ -31,6 +32,7 @@ from ..messages import (
     HelloReply,
     Malformed,
     Message,
+    Ping,
     Unknown,
 )
 from ..session import CloudStream, Inbound, Session
@@ -45,6 +47,8 @@ _LOGGER = logging.getLogger(__name__)
 
 # The cloud's answer to a hello we replay on reconnecting, swallowed once each.
 _HELLO_ANSWER = (HelloAck, HelloReply, HelloInfo)
+# What the cloud sends in answer to a panel's frame.
+_REPLIES = (HelloAck, HelloReply, HelloInfo, DiscoveryReply, Ping)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +87,7 @@ class PanelConnection:
         self.counters = Counters()
         self.panel: PanelStatus | None = None
         self._closing = False
+        self._hello_deadline: asyncio.TimerHandle | None = None
         self._held: deque[PanelEvent] = deque()
         self._last_hello: bytes | None = None
         # Chaining state.
@@ -119,6 +124,11 @@ class PanelConnection:
         """Read from the panel until it goes away, is idle too long, or breaks the stream."""
         if self.upstream is not None:
             self.upstream.start()
+        # A panel says hello as soon as it connects; a peer that never does must
+        # not hold one of the limited connections forever by trickling bytes.
+        self._hello_deadline = asyncio.get_running_loop().call_later(
+            self._config.hello_timeout, self._no_hello
+        )
         try:
             while not self._closing:
                 try:
@@ -141,6 +151,22 @@ class PanelConnection:
         finally:
             await self._finish()
 
+    def _no_hello(self) -> None:
+        self._hello_deadline = None
+        if self.panel is None:
+            self._log.report(
+                f"no hello {self.ip}",
+                "Closing %s: no hello within %.0f s",
+                self._name,
+                self._config.hello_timeout,
+            )
+            self.close()
+
+    @property
+    def ip(self) -> str:
+        """The peer's address without its port."""
+        return self.peer.rpartition(":")[0].strip("[]")
+
     @property
     def _name(self) -> str:
         return f"panel {self.guid} at {self.peer}" if self.guid else f"panel at {self.peer}"
@@ -159,7 +185,7 @@ class PanelConnection:
         if error is not None:
             self.counters.errors += 1
             self._log.report(
-                f"framing {self.peer}",
+                f"framing {self.ip}",
                 "Closing %s: the stream cannot be split into messages any more: %s",
                 self._name,
                 error,
@@ -282,7 +308,10 @@ class PanelConnection:
             _LOGGER.info("Closing %s: it took no data for %.0f s", self._name, timeout)
             self._closing = True
         if self.upstream is not None:
-            await self.upstream.drain(timeout)
+            # Never wait for the cloud here: the panel's next frames (and their
+            # events) must not queue behind it. A cloud that falls this far
+            # behind is dropped; our replies take over.
+            self.upstream.check_backlog(self._config.upstream_buffer_limit)
 
     # --- from the cloud -----------------------------------------------------------
 
@@ -309,13 +338,13 @@ class PanelConnection:
                 self._swallow[type(message)] -= 1
             else:
                 self._write_panel(frame)
-                forwarded = True
+                forwarded = forwarded or isinstance(message, _REPLIES)
             self._listener.record(
                 MessageRecord(now, self.peer, self.guid, "cloud", frame, message, ())
             )
         if forwarded:
-            # Only what reaches the panel answers it: the cloud's answer to a hello
-            # we replayed must not cancel the wait for a reply the panel still needs.
+            # Only a reply that reaches the panel answers it: neither the cloud's
+            # answer to a hello we replayed nor a command of its own does.
             self._answered()
         if self._cloud_stream.error is not None:
             self.upstream.drop(
@@ -361,6 +390,9 @@ class PanelConnection:
 
     async def _finish(self) -> None:
         self._closing = True
+        if self._hello_deadline is not None:
+            self._hello_deadline.cancel()
+            self._hello_deadline = None
         if self._pending_timer is not None:
             self._pending_timer.cancel()
             self._pending_timer = None
@@ -368,7 +400,15 @@ class PanelConnection:
             await self.upstream.close()
             self.counters.upstream_reconnects = self.upstream.reconnects
         self._writer.transport.abort()
-        if self._held:
+        if self._held and self._config.allowed_guids is not None:
+            # Only listed panels may report: one that never said who it is may not.
+            _LOGGER.warning(
+                "%s left without saying hello; its %d events are refused (GUID allow-list set)",
+                self._name,
+                len(self._held),
+            )
+            self._held.clear()
+        elif self._held:
             _LOGGER.warning(
                 "%s left without saying hello; passing on %d events unattributed",
                 self._name,

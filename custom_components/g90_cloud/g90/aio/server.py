@@ -56,6 +56,10 @@ class ListenerConfig:
     """Events held per connection until it says who it is."""
     backlog_limit: int = 256
     """Frames kept per connection for an upstream that is away."""
+    upstream_buffer_limit: int = 256 * 1024
+    """Bytes that may wait for a slow upstream before it is dropped."""
+    hello_timeout: float = 3 * HEARTBEAT_SECONDS
+    """A connection that has not said hello by then is closed."""
     upstream_connect_timeout: float = 10.0
     upstream_backoff_initial: float = 1.0
     upstream_backoff_max: float = 60.0
@@ -76,10 +80,11 @@ class ListenerBindError(OSError):
 
 
 def _peer_text(address: object) -> tuple[str, str]:
-    """(ip, "ip:port") of a socket peer."""
+    """(ip, "ip:port") of a socket peer; an IPv4 peer of an IPv6 socket as plain IPv4."""
     if isinstance(address, tuple) and len(address) >= 2:
-        host, port = address[0], address[1]
-        return str(host), f"[{host}]:{port}" if ":" in str(host) else f"{host}:{port}"
+        host, port = str(address[0]), address[1]
+        host = host.removeprefix("::ffff:") if "." in host else host
+        return host, f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
     return str(address), str(address)
 
 
@@ -128,6 +133,8 @@ class Listener:
 
     async def start(self) -> None:
         """Bind and start accepting; raises ListenerBindError when the port is unusable."""
+        if self._server is not None:
+            return
         try:
             self._server = await asyncio.start_server(
                 self._accept,

@@ -88,11 +88,18 @@ class UpstreamLink:
         except OSError as err:
             self.drop(f"writing failed: {err}")
 
+    def check_backlog(self, limit: int) -> None:
+        """Drop the cloud if more than `limit` bytes wait for it (it is not keeping up)."""
+        writer = self._writer
+        if writer is not None and writer.transport.get_write_buffer_size() > limit:
+            self.drop(f"more than {limit} bytes waiting for it")
+
     def drop(self, reason: str) -> None:
         """Abandon the current connection (e.g. it stopped answering); a new one follows."""
         writer = self._writer
         if writer is None:
             return
+        self._writer = None  # from now on nothing more is written to it
         self._log.report(
             f"drop {self.host}:{self.port}",
             "Upstream %s:%s dropped: %s",

@@ -1,0 +1,1 @@
+"""Tests of the asyncio listener over real loopback sockets."""

@@ -1,0 +1,397 @@
+"""Test doubles for the listener tests: panels, a fake cloud, recorders and frames.
+
+Frames are packed here with `struct`, straight from the protocol notes, and not
+with the code under test, so comparing bytes is an independent check.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+import contextlib
+import socket
+import struct
+import time
+
+import pytest
+
+from custom_components.g90_cloud.g90.aio.connection import MessageRecord
+from custom_components.g90_cloud.g90.aio.panels import PanelStatus
+from custom_components.g90_cloud.g90.events import PanelEvent
+
+LOCAL = "127.0.0.1"
+WAIT = 3.0
+"""Upper bound for anything that should happen at once (generous for slow CI)."""
+
+# --- frames -------------------------------------------------------------------------
+
+
+def basic(
+    command: int, source: int, destination: int, payload: bytes = b"", flag: int = 0
+) -> bytes:
+    """A frame with the 8-byte header."""
+    return struct.pack("<BBBBi", command, source, flag, destination, 8 + len(payload)) + payload
+
+
+def versioned(
+    command: int, source: int, destination: int, payload: bytes = b"", *, sequence: int = 0
+) -> bytes:
+    """A frame with the 12-byte header, protocol version 1."""
+    header = struct.pack(
+        "<BBBBiHH", command, source, 0, destination, 12 + len(payload), 1, sequence
+    )
+    return header + payload
+
+
+def hello(guid: str, firmware: str = "207", numbers: tuple[int, ...] = (0,) * 10) -> bytes:
+    """The panel's hello: GUID, four numbers, firmware, six numbers."""
+    payload = struct.pack(
+        "<15sx4i3sx6i", guid.encode(), *numbers[:4], firmware.encode(), *numbers[4:]
+    )
+    return versioned(0x01, 0x10, 0x20, payload)
+
+
+def discovery(guid: str, firmware: str = "207") -> bytes:
+    """The panel's hello (discovery)."""
+    payload = struct.pack("<15sx4i3sx3i", guid.encode(), 0, 0, 1, 0, firmware.encode(), 0, 0, 0)
+    return versioned(0x01, 0x30, 0x20, payload)
+
+
+def hello_reply(port: int) -> bytes:
+    """The cloud's three-message answer to hello, announcing `port`."""
+    return (
+        versioned(0x41, 0x20, 0x10, b"\x01", sequence=1)
+        + versioned(0x01, 0x20, 0x10, b"\x1f", sequence=2)
+        + versioned(0x63, 0x20, 0x10, struct.pack("<i", port), sequence=3)
+    )
+
+
+def discovery_reply(ip: str, port: int, now: int) -> bytes:
+    """The cloud's answer to hello (discovery)."""
+    return versioned(0x01, 0xD0, 0x10, struct.pack("<16s4i", ip.encode(), 0, 0, port, now))
+
+
+PING = basic(0x01, 0x10, 0x00)
+
+
+def activity(
+    zone: int, name: str, *, source: int = 1, state: int = 1, when: int = 1737794080
+) -> bytes:
+    """Status change kind 4 (sensor activity); source 1 state 1: a door opens."""
+    payload = struct.pack("<BBBB32si", 4, zone, source, state, name.encode(), when)
+    return versioned(0x21, 0x10, 0x20, payload.ljust(108, b"\0"))
+
+
+def panel_state(code: int, when: int = 1737794080) -> bytes:
+    """Status change kind 2 (3: disarmed, 4: armed away)."""
+    payload = struct.pack("<BB34si", 2, code, b"", when)
+    return versioned(0x21, 0x10, 0x20, payload.ljust(108, b"\0"))
+
+
+def notification(text: str) -> bytes:
+    """A JSON notification and its NUL."""
+    return versioned(0x22, 0x10, 0x20, text.encode() + b"\0")
+
+
+def cloud_command(code: int, sequence: int, body: bytes = b"\0") -> bytes:
+    """A command from the cloud (0x29)."""
+    return versioned(
+        0x29, 0x50, 0x10, struct.pack("<HHHi", 2, code, code, 5) + body, sequence=sequence
+    )
+
+
+def command_response(sequence: int, code: int, text: str) -> bytes:
+    """The panel's answer to a cloud command."""
+    head = struct.pack("<HiHiHH", 1, sequence, 0, sequence, code, code)
+    return basic(0x01, 0x00, 0x20, head + text.encode() + b"\0")
+
+
+def triple(frame: bytes) -> tuple[int, int, int]:
+    """(command, source, destination) of a frame."""
+    return frame[0], frame[1], frame[3]
+
+
+# --- the fake cloud's answers ---------------------------------------------------------
+
+FAKE_PORT = 9999
+"""The port the fake cloud announces: our listener announces another one."""
+FAKE_IP = "10.9.8.7"
+FAKE_TIME = 1_700_000_000
+FAKE_PING_REPLY = basic(0x01, 0x10, 0x00, flag=0x07)
+"""The fake cloud echoes pings with header flag 7, so its echo is not ours."""
+
+
+def cloud_answer(frame: bytes) -> bytes:
+    """What the fake cloud answers to a panel frame (nothing for most)."""
+    match triple(frame):
+        case (0x01, 0x10, 0x20):
+            return hello_reply(FAKE_PORT)
+        case (0x01, 0x30, 0x20):
+            return discovery_reply(FAKE_IP, FAKE_PORT, FAKE_TIME)
+        case (0x01, 0x10, 0x00):
+            return FAKE_PING_REPLY
+    return b""
+
+
+# --- waiting --------------------------------------------------------------------------
+
+
+class Changes:
+    """Something tests wait on: poke() after each change, until() to wait for a state."""
+
+    def __init__(self) -> None:
+        self._changed = asyncio.Event()
+
+    def poke(self) -> None:
+        self._changed.set()
+
+    async def until(self, predicate: Callable[[], bool], what: str, limit: float = WAIT) -> None:
+        """Return as soon as `predicate()` holds; fail the test after `limit` seconds."""
+        try:
+            async with asyncio.timeout(limit):
+                while not predicate():
+                    self._changed.clear()
+                    await self._changed.wait()
+        except TimeoutError:
+            pytest.fail(f"timed out after {limit} s waiting for {what}")
+
+
+async def eventually(predicate: Callable[[], bool], what: str, limit: float = WAIT) -> None:
+    """Wait for listener-internal state that has no callback, checking every few ms."""
+    deadline = time.monotonic() + limit
+    while not predicate():
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {limit} s waiting for {what}")
+        await asyncio.sleep(0.005)
+
+
+# --- the listener's owner -------------------------------------------------------------
+
+
+class Recorder(Changes):
+    """The listener's callbacks, recorded."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.events: list[tuple[PanelEvent, PanelStatus | None]] = []
+        self.messages: list[MessageRecord] = []
+        self.panel_updates: list[tuple[str, bool, bool | None]] = []
+
+    def on_event(self, event: PanelEvent, panel: PanelStatus | None) -> None:
+        self.events.append((event, panel))
+        self.poke()
+
+    def on_message(self, record: MessageRecord) -> None:
+        self.messages.append(record)
+        self.poke()
+
+    def on_panel(self, panel: PanelStatus) -> None:
+        self.panel_updates.append((panel.guid, panel.connected, panel.upstream_connected))
+        self.poke()
+
+    @property
+    def raws(self) -> list[bytes]:
+        """The frame of each event, in delivery order."""
+        return [event.raw for event, _panel in self.events]
+
+    @property
+    def guids(self) -> list[str | None]:
+        """The GUID of each event, in delivery order."""
+        return [event.guid for event, _panel in self.events]
+
+    async def wait_events(self, count: int) -> None:
+        await self.until(lambda: len(self.events) >= count, f"{count} events")
+
+
+# --- a panel --------------------------------------------------------------------------
+
+
+class PanelClient:
+    """The panel's end of one TCP connection, driven by the test."""
+
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader = reader
+        self.writer = writer
+        self.received = bytearray()
+        """Every byte the listener sent, in order."""
+
+    @classmethod
+    async def connect(cls, port: int, host: str = LOCAL) -> PanelClient:
+        reader, writer = await asyncio.wait_for(asyncio.open_connection(host, port), WAIT)
+        return cls(reader, writer)
+
+    @property
+    def address(self) -> str:
+        """This end as the listener names its peer."""
+        host, port = self.writer.get_extra_info("sockname")[:2]
+        return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+    async def send(self, *frames: bytes) -> None:
+        """All frames in one write."""
+        self.writer.write(b"".join(frames))
+        await self.writer.drain()
+
+    async def read(self, size: int, limit: float = WAIT) -> bytes:
+        """Exactly the next `size` bytes."""
+        data = await asyncio.wait_for(self.reader.readexactly(size), limit)
+        self.received += data
+        return data
+
+    async def expect(self, expected: bytes, limit: float = WAIT) -> None:
+        """The next bytes are exactly these."""
+        got = await self.read(len(expected), limit)
+        assert got.hex(" ") == expected.hex(" ")
+
+    async def eof(self, limit: float = WAIT) -> bytes:
+        """Whatever the listener still sends, up to the end of the stream."""
+        data = await asyncio.wait_for(self.reader.read(), limit)
+        self.received += data
+        return data
+
+    async def refused(self) -> None:
+        """The listener hangs up without a byte (a reset counts: it may not read first)."""
+        try:
+            data = await asyncio.wait_for(self.reader.read(), WAIT)
+        except ConnectionResetError:
+            return
+        assert data == b""
+
+    async def quiet(self, seconds: float) -> None:
+        """Nothing arrives for `seconds`, and the connection stays open."""
+        try:
+            data = await asyncio.wait_for(self.reader.read(1), seconds)
+        except TimeoutError:
+            return
+        pytest.fail(f"unexpected bytes {data.hex(' ')}" if data else "unexpected end of stream")
+
+    async def close(self) -> None:
+        self.writer.close()
+        with contextlib.suppress(OSError):
+            await self.writer.wait_closed()
+
+
+# --- the fake cloud -------------------------------------------------------------------
+
+
+class CloudLink:
+    """One connection the listener opened to the fake cloud."""
+
+    def __init__(self, writer: asyncio.StreamWriter) -> None:
+        self.writer = writer
+        self.received = bytearray()
+        self.frames: list[bytes] = []
+        self.closed = False
+
+    def send(self, data: bytes) -> None:
+        if data and not self.writer.is_closing():
+            self.writer.write(data)
+
+    def drop(self) -> None:
+        """Hang up on the listener."""
+        self.writer.close()
+
+
+Responder = Callable[[CloudLink, bytes], None]
+
+
+def answering(link: CloudLink, frame: bytes) -> None:
+    """A cloud that answers as a real one would, recognisably."""
+    link.send(cloud_answer(frame))
+
+
+def silent(_link: CloudLink, _frame: bytes) -> None:
+    """A cloud that reads everything and never answers."""
+
+
+class FakeCloud(Changes):
+    """An asyncio server on 127.0.0.1 standing in for the vendor's cloud.
+
+    `respond(link, frame)` runs for every complete frame it receives; tests
+    swap it to change the cloud's behaviour mid-test.
+    """
+
+    def __init__(self, respond: Responder = answering) -> None:
+        super().__init__()
+        self.respond = respond
+        self.links: list[CloudLink] = []
+        self.port = 0
+        self._server: asyncio.Server | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
+
+    async def start(self, port: int = 0) -> None:
+        self._server = await asyncio.start_server(self._serve, LOCAL, port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    def stop_listening(self) -> None:
+        """Refuse new connections; links already open stay up."""
+        if self._server is not None:
+            self._server.close()
+            self._server = None
+
+    async def close(self) -> None:
+        self.stop_listening()
+        for link in self.links:
+            link.writer.transport.abort()
+        if self._tasks:
+            await asyncio.wait(self._tasks, timeout=WAIT)
+
+    async def link(self, index: int) -> CloudLink:
+        """The `index`-th connection (0 first), once the listener has opened it."""
+        await self.until(lambda: len(self.links) > index, f"upstream connection #{index}")
+        return self.links[index]
+
+    async def frames(self, index: int, count: int) -> CloudLink:
+        """The `index`-th connection once it has received `count` frames."""
+        link = await self.link(index)
+        await self.until(lambda: len(link.frames) >= count, f"{count} frames on link #{index}")
+        return link
+
+    async def hung_up(self, index: int) -> None:
+        """The listener closed the `index`-th connection."""
+        link = await self.link(index)
+        await self.until(lambda: link.closed, f"link #{index} closed")
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        assert task is not None
+        self._tasks.add(task)
+        link = CloudLink(writer)
+        self.links.append(link)
+        self.poke()
+        buffer = b""
+        try:
+            while data := await reader.read(65536):
+                link.received += data
+                buffer += data
+                while len(buffer) >= 8:
+                    (length,) = struct.unpack_from("<i", buffer, 4)
+                    assert length >= 8, f"the listener forwarded a broken frame: {buffer.hex()}"
+                    if len(buffer) < length:
+                        break
+                    frame, buffer = buffer[:length], buffer[length:]
+                    link.frames.append(frame)
+                    self.respond(link, frame)
+                self.poke()
+        except OSError:
+            pass
+        finally:
+            link.closed = True
+            writer.transport.abort()
+            self._tasks.discard(task)
+            self.poke()
+
+
+class ClosedPort:
+    """A loopback port bound but not listening: connections to it are refused."""
+
+    def __init__(self) -> None:
+        self._sock: socket.socket | None = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._sock.bind((LOCAL, 0))
+        self.port: int = self._sock.getsockname()[1]
+
+    def release(self) -> int:
+        """Free the port (to start a server on it); returns it."""
+        if self._sock is not None:
+            self._sock.close()
+            self._sock = None
+        return self.port
