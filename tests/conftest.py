@@ -2,25 +2,37 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 import socket
 
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
+from syrupy.assertion import SnapshotAssertion
 
 from custom_components.g90_cloud.const import (
     CONF_CLOUD_IP,
     CONF_CLOUD_PORT,
     CONF_LOCAL_IP,
     CONF_LOCAL_PORT,
+    CONF_UPSTREAM_HOST,
     CONF_UPSTREAM_PORT,
     DOMAIN,
 )
+
+from .common import HOST, FakeCloud
 
 
 @pytest.fixture(autouse=True)
 def auto_enable_custom_integrations(enable_custom_integrations: None) -> None:
     """Let Home Assistant load custom_components/g90_cloud in every test."""
+
+
+@pytest.fixture
+def snapshot(snapshot: SnapshotAssertion) -> SnapshotAssertion:
+    """Snapshots in Home Assistant's format, kept in tests/snapshots/."""
+    return snapshot.use_extension(HomeAssistantSnapshotExtension)
 
 
 @pytest.fixture
@@ -63,3 +75,35 @@ async def init_integration(
     assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
     await hass.async_block_till_done()
     return mock_config_entry
+
+
+@pytest.fixture
+def port(init_integration: MockConfigEntry) -> int:
+    """The port the set-up integration listens on."""
+    return int(init_integration.data[CONF_LOCAL_PORT])
+
+
+@pytest.fixture
+async def fake_cloud(socket_enabled: None) -> AsyncIterator[FakeCloud]:
+    """A vendor cloud on loopback for chaining."""
+    cloud = FakeCloud()
+    await cloud.start()
+    yield cloud
+    await cloud.close()
+
+
+@pytest.fixture
+async def chained_entry(
+    hass: HomeAssistant, entry_data: dict[str, object], fake_cloud: FakeCloud
+) -> MockConfigEntry:
+    """The integration set up to pass everything through to the (fake) vendor cloud."""
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        title=f"G90 Cloud (port {entry_data[CONF_LOCAL_PORT]})",
+        data=entry_data | {CONF_UPSTREAM_HOST: HOST, CONF_UPSTREAM_PORT: fake_cloud.port},
+        entry_id="01JG90CLOUDCHAINEDENTRY000",
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    return entry

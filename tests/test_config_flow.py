@@ -1,17 +1,771 @@
-"""The config flow."""
+"""Config, options and reconfigure flows, against real sockets."""
 
 from __future__ import annotations
 
-from homeassistant import config_entries
+import ast
+import asyncio
+from collections.abc import Iterator
+import contextlib
+import json
+from pathlib import Path
+import socket
+from typing import Any
+from unittest.mock import patch
+
+from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResultType
+from homeassistant.data_entry_flow import FlowResult, FlowResultType
+from homeassistant.exceptions import HomeAssistantError
+import probatio
+import pytest
+from pytest_homeassistant_custom_component.common import MockConfigEntry
 
-from custom_components.g90_cloud.const import DOMAIN
+from custom_components.g90_cloud import config_flow
+from custom_components.g90_cloud.const import (
+    CONF_ALLOWED_GUIDS,
+    CONF_CLOUD_IP,
+    CONF_CLOUD_PORT,
+    CONF_LOCAL_IP,
+    CONF_LOCAL_PORT,
+    CONF_UPSTREAM_HOST,
+    CONF_UPSTREAM_PORT,
+    DOMAIN,
+)
+
+from .common import GUID, HOST, connected_panel, port_is_free, send
+
+COMPONENT = Path(config_flow.__file__).parent
+SOURCE_IP = "192.168.1.50"
 
 
-async def test_user_flow_creates_entry(hass: HomeAssistant) -> None:
-    result = await hass.config_entries.flow.async_init(
-        DOMAIN, context={"source": config_entries.SOURCE_USER}
+def settings(port: int, **overrides: Any) -> dict[str, Any]:
+    """What a user types into the form (ports as the number selector gives them)."""
+    return {
+        CONF_LOCAL_IP: HOST,
+        CONF_LOCAL_PORT: float(port),
+        CONF_CLOUD_IP: HOST,
+        CONF_CLOUD_PORT: 5678.0,
+        CONF_UPSTREAM_PORT: 5678.0,
+    } | overrides
+
+
+def unused_port(*taken: int) -> int:
+    """A loopback port nothing listens on, other than `taken`."""
+    while True:
+        with socket.socket() as probe:
+            probe.bind((HOST, 0))
+            port = int(probe.getsockname()[1])
+        if port not in taken:
+            return port
+
+
+@contextlib.contextmanager
+def occupied(port: int) -> Iterator[socket.socket]:
+    """Another program listening on `port`."""
+    with socket.socket() as blocker:
+        blocker.bind((HOST, port))
+        blocker.listen()
+        yield blocker
+
+
+def form_defaults(result: FlowResult) -> dict[str, Any]:
+    """The form's defaults, by field."""
+    schema = result["data_schema"]
+    assert schema is not None
+    return {
+        str(key): key.default() for key in schema.schema if key.default is not probatio.UNDEFINED
+    }
+
+
+def suggested(result: FlowResult, field: str) -> Any:
+    """A field's suggested value (shown, not defaulted)."""
+    schema = result["data_schema"]
+    assert schema is not None
+    for key in schema.schema:
+        if key == field:
+            return (key.description or {}).get("suggested_value")
+    raise AssertionError(f"no field {field}")
+
+
+async def start_user_flow(hass: HomeAssistant) -> FlowResult:
+    result = await hass.config_entries.flow.async_init(DOMAIN, context={"source": SOURCE_USER})
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == {}
+    return result
+
+
+async def can_say_hello(hass: HomeAssistant, port: int) -> bool:
+    """Whether a panel gets the cloud's answer on `port`."""
+    try:
+        async with connected_panel(hass, port) as panel:
+            await send(hass, panel)
+    except OSError:
+        return False
+    return True
+
+
+# --- step user ----------------------------------------------------------------------
+
+
+async def test_user_form_defaults(hass: HomeAssistant, socket_enabled: None) -> None:
+    with patch(
+        "homeassistant.components.network.async_get_source_ip", return_value=SOURCE_IP
+    ) as source_ip:
+        result = await start_user_flow(hass)
+    source_ip.assert_awaited()
+    assert form_defaults(result) == {
+        CONF_LOCAL_IP: "0.0.0.0",
+        CONF_LOCAL_PORT: 5678,
+        CONF_CLOUD_IP: SOURCE_IP,
+        CONF_CLOUD_PORT: 5678,
+        CONF_UPSTREAM_PORT: 5678,
+    }
+    assert suggested(result, CONF_UPSTREAM_HOST) == ""
+
+
+async def test_user_form_without_source_ip(hass: HomeAssistant, socket_enabled: None) -> None:
+    with patch(
+        "homeassistant.components.network.async_get_source_ip",
+        side_effect=HomeAssistantError("no IPv4 address"),
+    ):
+        result = await start_user_flow(hass)
+    assert form_defaults(result)[CONF_CLOUD_IP] == ""
+
+
+async def test_user_creates_entry_and_listens(hass: HomeAssistant, free_port: int) -> None:
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], settings(free_port, **{CONF_LOCAL_IP: f" {HOST} "})
     )
+    await hass.async_block_till_done()
+
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert result["title"] == "G90 Cloud"
+    assert result["title"] == f"G90 Cloud (port {free_port})"
+    data = result["data"]
+    assert data == {
+        CONF_LOCAL_IP: HOST,
+        CONF_LOCAL_PORT: free_port,
+        CONF_CLOUD_IP: HOST,
+        CONF_CLOUD_PORT: 5678,
+        CONF_UPSTREAM_HOST: "",
+        CONF_UPSTREAM_PORT: 5678,
+    }
+    for field in (CONF_LOCAL_PORT, CONF_CLOUD_PORT, CONF_UPSTREAM_PORT):
+        assert type(data[field]) is int
+    (entry,) = hass.config_entries.async_entries(DOMAIN)
+    assert entry.state is ConfigEntryState.LOADED
+    assert await can_say_hello(hass, free_port)
+
+
+async def test_user_creates_entry_with_upstream(hass: HomeAssistant, free_port: int) -> None:
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"],
+        settings(free_port, **{CONF_UPSTREAM_HOST: " cloud.example.com ", CONF_UPSTREAM_PORT: 7}),
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_UPSTREAM_HOST] == "cloud.example.com"
+    assert result["data"][CONF_UPSTREAM_PORT] == 7
+
+
+@pytest.mark.parametrize(
+    ("overrides", "errors"),
+    [
+        ({CONF_LOCAL_IP: "not-an-ip"}, {CONF_LOCAL_IP: "invalid_local_ip"}),
+        ({CONF_LOCAL_IP: ""}, {CONF_LOCAL_IP: "invalid_local_ip"}),
+        ({CONF_LOCAL_IP: "300.1.1.1"}, {CONF_LOCAL_IP: "invalid_local_ip"}),
+        ({CONF_CLOUD_IP: "ha.local"}, {CONF_CLOUD_IP: "invalid_cloud_ip"}),
+        ({CONF_CLOUD_IP: "0.0.0.0"}, {CONF_CLOUD_IP: "invalid_cloud_ip"}),
+        ({CONF_CLOUD_IP: "::1"}, {CONF_CLOUD_IP: "invalid_cloud_ip"}),
+        ({CONF_CLOUD_IP: "fd00::10"}, {CONF_CLOUD_IP: "invalid_cloud_ip"}),
+        ({CONF_LOCAL_PORT: 0}, {CONF_LOCAL_PORT: "invalid_port"}),
+        ({CONF_LOCAL_PORT: 70000}, {CONF_LOCAL_PORT: "invalid_port"}),
+        ({CONF_LOCAL_PORT: 1.5}, {CONF_LOCAL_PORT: "invalid_port"}),
+        ({CONF_CLOUD_PORT: 0}, {CONF_CLOUD_PORT: "invalid_port"}),
+        ({CONF_CLOUD_PORT: 65536}, {CONF_CLOUD_PORT: "invalid_port"}),
+        ({CONF_UPSTREAM_PORT: 70000}, {CONF_UPSTREAM_PORT: "invalid_port"}),
+        ({CONF_UPSTREAM_PORT: 2.5}, {CONF_UPSTREAM_PORT: "invalid_port"}),
+        ({CONF_UPSTREAM_HOST: "bad host!"}, {CONF_UPSTREAM_HOST: "invalid_upstream_host"}),
+        ({CONF_UPSTREAM_HOST: "-bad-.example"}, {CONF_UPSTREAM_HOST: "invalid_upstream_host"}),
+        (
+            {CONF_LOCAL_IP: "nowhere", CONF_CLOUD_IP: "0.0.0.0", CONF_CLOUD_PORT: 0},
+            {
+                CONF_LOCAL_IP: "invalid_local_ip",
+                CONF_CLOUD_IP: "invalid_cloud_ip",
+                CONF_CLOUD_PORT: "invalid_port",
+            },
+        ),
+    ],
+)
+async def test_user_invalid_field(
+    hass: HomeAssistant, free_port: int, overrides: dict[str, Any], errors: dict[str, str]
+) -> None:
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], settings(free_port, **overrides)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == errors
+    assert hass.config_entries.async_entries(DOMAIN) == []
+    # What was typed is shown again, to be corrected.
+    defaults = form_defaults(result)
+    for field, value in overrides.items():
+        if field == CONF_UPSTREAM_HOST:
+            assert suggested(result, field) == value
+        else:
+            assert defaults[field] == value
+
+
+async def test_user_error_then_success(hass: HomeAssistant, free_port: int) -> None:
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], settings(free_port, **{CONF_CLOUD_IP: "0.0.0.0"})
+    )
+    assert result["errors"] == {CONF_CLOUD_IP: "invalid_cloud_ip"}
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], settings(free_port))
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 1
+
+
+LISTEN_PORT = "listen port"
+"""Stands for the test's listen port in the parameters below."""
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        # The announced address on the listen port.
+        {CONF_UPSTREAM_HOST: HOST, CONF_UPSTREAM_PORT: LISTEN_PORT},
+        # The announced address on the announced port, which port mapping leads to us.
+        {
+            CONF_CLOUD_IP: "10.0.0.5",
+            CONF_CLOUD_PORT: 5678,
+            CONF_UPSTREAM_HOST: "10.0.0.5",
+            CONF_UPSTREAM_PORT: 5678,
+        },
+        # The listen address itself.
+        {CONF_CLOUD_IP: "10.0.0.5", CONF_UPSTREAM_HOST: HOST, CONF_UPSTREAM_PORT: LISTEN_PORT},
+        # Loopback, while listening on every interface.
+        {
+            CONF_LOCAL_IP: "0.0.0.0",
+            CONF_CLOUD_IP: "10.0.0.5",
+            CONF_UPSTREAM_HOST: "localhost",
+            CONF_UPSTREAM_PORT: LISTEN_PORT,
+        },
+        {
+            CONF_LOCAL_IP: "0.0.0.0",
+            CONF_CLOUD_IP: "10.0.0.5",
+            CONF_UPSTREAM_HOST: "127.0.0.2",
+            CONF_UPSTREAM_PORT: LISTEN_PORT,
+        },
+    ],
+)
+async def test_user_upstream_is_us(
+    hass: HomeAssistant, free_port: int, overrides: dict[str, Any]
+) -> None:
+    given = {key: free_port if value == LISTEN_PORT else value for key, value in overrides.items()}
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], settings(free_port, **given)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_UPSTREAM_HOST: "upstream_is_us"}
+    assert hass.config_entries.async_entries(DOMAIN) == []
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {CONF_UPSTREAM_HOST: HOST, CONF_UPSTREAM_PORT: 1},
+        {CONF_CLOUD_IP: "10.0.0.5", CONF_UPSTREAM_HOST: "47.88.7.61", CONF_UPSTREAM_PORT: 5678},
+        {CONF_UPSTREAM_HOST: "localhost", CONF_UPSTREAM_PORT: 5678},
+    ],
+)
+async def test_user_upstream_elsewhere(
+    hass: HomeAssistant, free_port: int, overrides: dict[str, Any]
+) -> None:
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], settings(free_port, **overrides)
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"][CONF_UPSTREAM_HOST] == overrides[CONF_UPSTREAM_HOST]
+
+
+async def test_user_port_in_use(hass: HomeAssistant, free_port: int) -> None:
+    result = await start_user_flow(hass)
+    with occupied(free_port):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], settings(free_port)
+        )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_LOCAL_PORT: "port_in_use"}
+    assert hass.config_entries.async_entries(DOMAIN) == []
+
+
+async def test_user_address_not_on_this_host(hass: HomeAssistant, free_port: int) -> None:
+    result = await start_user_flow(hass)
+    # 192.0.2.1 (TEST-NET-1) belongs to no interface here: binding it fails.
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], settings(free_port, **{CONF_LOCAL_IP: "192.0.2.1"})
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_LOCAL_PORT: "cannot_bind"}
+    assert hass.config_entries.async_entries(DOMAIN) == []
+
+
+async def test_user_port_of_another_entry_aborts(hass: HomeAssistant, free_port: int) -> None:
+    other = MockConfigEntry(domain=DOMAIN, data=settings(free_port) | {CONF_LOCAL_PORT: free_port})
+    other.add_to_hass(hass)
+    result = await start_user_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], settings(free_port, **{CONF_CLOUD_IP: "10.0.0.2"})
+    )
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "already_configured"
+    assert hass.config_entries.async_entries(DOMAIN) == [other]
+
+
+@pytest.mark.parametrize("value", ["abc", None, [5678], "5678.5"])
+async def test_port_that_is_no_number(hass: HomeAssistant, free_port: int, value: object) -> None:
+    """What the number selector would never let through is still refused."""
+    clean, errors = await config_flow.validate_settings(
+        hass, settings(free_port, **{CONF_CLOUD_PORT: value})
+    )
+    assert errors == {CONF_CLOUD_PORT: "invalid_port"}
+    assert clean[CONF_CLOUD_PORT] is None
+
+
+async def test_ports_as_text_are_accepted(hass: HomeAssistant, free_port: int) -> None:
+    clean, errors = await config_flow.validate_settings(
+        hass, settings(free_port, **{CONF_LOCAL_PORT: str(free_port), CONF_CLOUD_PORT: "80"})
+    )
+    assert errors == {}
+    assert clean[CONF_LOCAL_PORT] == free_port
+    assert clean[CONF_CLOUD_PORT] == 80
+
+
+# --- options flow ------------------------------------------------------------------
+
+
+def current_settings(entry: MockConfigEntry) -> dict[str, Any]:
+    return {**entry.data, **entry.options}
+
+
+async def start_options(hass: HomeAssistant, entry: MockConfigEntry) -> FlowResult:
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "init"
+    return result
+
+
+def guid_choices(result: FlowResult) -> list[str]:
+    schema = result["data_schema"]
+    assert schema is not None
+    for key, selector in schema.schema.items():
+        if key == CONF_ALLOWED_GUIDS:
+            return list(selector.config["options"])
+    raise AssertionError("no allowed_guids field")
+
+
+async def test_options_form_offers_known_panels(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    port = init_integration.data[CONF_LOCAL_PORT]
+    async with connected_panel(hass, port):
+        pass
+    result = await start_options(hass, init_integration)
+    assert guid_choices(result) == [GUID]
+    defaults = form_defaults(result)
+    assert defaults[CONF_LOCAL_PORT] == port
+    assert defaults[CONF_LOCAL_IP] == HOST
+    assert defaults[CONF_ALLOWED_GUIDS] == []
+
+
+async def test_options_same_port_and_allow_list_reload(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    entry = init_integration
+    port = entry.data[CONF_LOCAL_PORT]
+    hub = entry.runtime_data
+    result = await start_options(hass, entry)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], settings(port) | {CONF_ALLOWED_GUIDS: [f" {GUID} "]}
+    )
+    await hass.async_block_till_done()
+
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options[CONF_ALLOWED_GUIDS] == [GUID]
+    assert entry.options[CONF_LOCAL_PORT] == port
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data is not hub  # reloaded
+    assert entry.runtime_data.listener.config.allowed_guids == frozenset({GUID})
+
+    # The allow-list is in force: the known panel gets in, another is shown the door.
+    assert await can_say_hello(hass, port)
+    with pytest.raises(ConnectionError):
+        async with connected_panel(hass, port, guid="GB00000B0000000"):
+            pass
+    assert "GB00000B0000000" not in entry.runtime_data.panels
+
+
+@pytest.mark.parametrize("guid", ["bad guid", "G" * 16, "GA0000-0A000000"])
+async def test_options_invalid_guid(
+    hass: HomeAssistant, init_integration: MockConfigEntry, guid: str
+) -> None:
+    entry = init_integration
+    port = entry.data[CONF_LOCAL_PORT]
+    result = await start_options(hass, entry)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], settings(port) | {CONF_ALLOWED_GUIDS: [GUID, guid]}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_ALLOWED_GUIDS: "invalid_guid"}
+    assert entry.options == {}
+    # The typed GUIDs are offered again.
+    assert sorted(guid_choices(result)) == sorted([GUID, guid])
+
+
+@pytest.mark.parametrize(
+    ("overrides", "errors"),
+    [
+        ({CONF_LOCAL_PORT: 0}, {CONF_LOCAL_PORT: "invalid_port"}),
+        ({CONF_CLOUD_IP: "0.0.0.0"}, {CONF_CLOUD_IP: "invalid_cloud_ip"}),
+        ({CONF_LOCAL_IP: "x"}, {CONF_LOCAL_IP: "invalid_local_ip"}),
+        ({CONF_UPSTREAM_HOST: "a b"}, {CONF_UPSTREAM_HOST: "invalid_upstream_host"}),
+    ],
+)
+async def test_options_invalid_settings(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    overrides: dict[str, Any],
+    errors: dict[str, str],
+) -> None:
+    entry = init_integration
+    result = await start_options(hass, entry)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], settings(entry.data[CONF_LOCAL_PORT], **overrides)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == errors
+    assert entry.options == {}
+
+
+async def test_options_port_in_use(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    entry = init_integration
+    busy = unused_port(entry.data[CONF_LOCAL_PORT])
+    result = await start_options(hass, entry)
+    with occupied(busy):
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], settings(busy)
+        )
+    assert result["errors"] == {CONF_LOCAL_PORT: "port_in_use"}
+    assert entry.options == {}
+
+
+async def test_options_port_of_another_entry(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    entry = init_integration
+    other_port = unused_port(entry.data[CONF_LOCAL_PORT])
+    MockConfigEntry(
+        domain=DOMAIN, data=settings(other_port) | {CONF_LOCAL_PORT: other_port}
+    ).add_to_hass(hass)
+    result = await start_options(hass, entry)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], settings(other_port)
+    )
+    assert result["errors"] == {CONF_LOCAL_PORT: "port_configured"}
+    assert entry.options == {}
+
+
+async def test_options_move_port(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    entry = init_integration
+    old = entry.data[CONF_LOCAL_PORT]
+    new = unused_port(old)
+    result = await start_options(hass, entry)
+    result = await hass.config_entries.options.async_configure(result["flow_id"], settings(new))
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.state is ConfigEntryState.LOADED
+    assert current_settings(entry)[CONF_LOCAL_PORT] == new
+    assert await can_say_hello(hass, new)
+    assert port_is_free(old)
+
+
+async def test_options_listen_everywhere_on_the_same_port(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Widening the listen address keeps the port: its own listener is no conflict."""
+    entry = init_integration
+    port = entry.data[CONF_LOCAL_PORT]
+    result = await start_options(hass, entry)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], settings(port, **{CONF_LOCAL_IP: "0.0.0.0"})
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data.listener.config.host == "0.0.0.0"
+    assert await can_say_hello(hass, port)
+
+
+async def test_options_other_address_in_use_on_the_same_port(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Only the entry's own listener is excused: any other holder of the port is not."""
+    entry = init_integration
+    port = entry.data[CONF_LOCAL_PORT]
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    result = await start_options(hass, entry)
+    with occupied(port):
+        result = await hass.config_entries.options.async_configure(
+            result["flow_id"], settings(port, **{CONF_LOCAL_IP: "0.0.0.0"})
+        )
+    assert result["errors"] == {CONF_LOCAL_PORT: "port_in_use"}
+    assert entry.options == {}
+
+
+async def test_options_can_switch_chaining_off(
+    hass: HomeAssistant, entry_data: dict[str, Any]
+) -> None:
+    """A vendor cloud set at setup can be removed again in the options."""
+    entry = MockConfigEntry(
+        domain=DOMAIN, data=entry_data | {CONF_UPSTREAM_HOST: "cloud.example.com"}
+    )
+    port = entry.data[CONF_LOCAL_PORT]
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.runtime_data.chaining
+
+    result = await start_options(hass, entry)
+    assert suggested(result, CONF_UPSTREAM_HOST) == ("cloud.example.com")
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], settings(port, **{CONF_UPSTREAM_HOST: ""})
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert not entry.runtime_data.chaining
+    assert entry.runtime_data.listener.config.upstream_host is None
+
+
+# --- reconfigure flow --------------------------------------------------------------
+
+
+async def test_reconfigure_moves_the_listener(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    entry = init_integration
+    old = entry.data[CONF_LOCAL_PORT]
+    new = unused_port(old)
+    result = await entry.start_reconfigure_flow(hass)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+    assert form_defaults(result)[CONF_LOCAL_PORT] == old
+
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], settings(new, **{CONF_CLOUD_IP: "10.1.2.3"})
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.ABORT
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_LOCAL_PORT] == new
+    assert entry.data[CONF_CLOUD_IP] == "10.1.2.3"
+    assert entry.title == f"G90 Cloud (port {new})"
+    assert entry.state is ConfigEntryState.LOADED
+    assert await can_say_hello(hass, new)
+    assert port_is_free(old)
+    with pytest.raises(ConnectionRefusedError):
+        await asyncio.open_connection(HOST, old)
+
+
+async def test_reconfigure_same_port(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """The entry's own listener holds its port: keeping it is no conflict."""
+    entry = init_integration
+    port = entry.data[CONF_LOCAL_PORT]
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], settings(port, **{CONF_CLOUD_PORT: 15678})
+    )
+    await hass.async_block_till_done()
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_CLOUD_PORT] == 15678
+    async with connected_panel(hass, port) as panel:
+        assert panel.result.announced_port == 15678
+
+
+async def test_reconfigure_wins_over_options(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    entry = init_integration
+    first = entry.data[CONF_LOCAL_PORT]
+    second = unused_port(first)
+    third = unused_port(first, second)
+    result = await start_options(hass, entry)
+    await hass.config_entries.options.async_configure(
+        result["flow_id"], settings(second) | {CONF_ALLOWED_GUIDS: [GUID]}
+    )
+    await hass.async_block_till_done()
+    assert current_settings(entry)[CONF_LOCAL_PORT] == second
+
+    result = await entry.start_reconfigure_flow(hass)
+    assert form_defaults(result)[CONF_LOCAL_PORT] == second
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], settings(third))
+    await hass.async_block_till_done()
+    assert result["reason"] == "reconfigure_successful"
+    assert current_settings(entry)[CONF_LOCAL_PORT] == third
+    assert entry.options == {CONF_ALLOWED_GUIDS: [GUID]}
+    assert await can_say_hello(hass, third)
+    assert port_is_free(second)
+
+
+@pytest.mark.parametrize(
+    ("overrides", "errors"),
+    [
+        ({CONF_CLOUD_IP: "::1"}, {CONF_CLOUD_IP: "invalid_cloud_ip"}),
+        ({CONF_LOCAL_PORT: 70000}, {CONF_LOCAL_PORT: "invalid_port"}),
+        ({CONF_UPSTREAM_HOST: "bad_host"}, {CONF_UPSTREAM_HOST: "invalid_upstream_host"}),
+    ],
+)
+async def test_reconfigure_invalid(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    overrides: dict[str, Any],
+    errors: dict[str, str],
+) -> None:
+    entry = init_integration
+    before = dict(entry.data)
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], settings(entry.data[CONF_LOCAL_PORT], **overrides)
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "reconfigure"
+    assert result["errors"] == errors
+    assert dict(entry.data) == before
+
+
+async def test_reconfigure_port_in_use(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    entry = init_integration
+    busy = unused_port(entry.data[CONF_LOCAL_PORT])
+    result = await entry.start_reconfigure_flow(hass)
+    with occupied(busy):
+        result = await hass.config_entries.flow.async_configure(result["flow_id"], settings(busy))
+    assert result["errors"] == {CONF_LOCAL_PORT: "port_in_use"}
+    assert entry.data[CONF_LOCAL_PORT] != busy
+
+
+async def test_reconfigure_port_of_another_entry(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    entry = init_integration
+    other_port = unused_port(entry.data[CONF_LOCAL_PORT])
+    MockConfigEntry(
+        domain=DOMAIN, data=settings(other_port) | {CONF_LOCAL_PORT: other_port}
+    ).add_to_hass(hass)
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], settings(other_port))
+    assert result["errors"] == {CONF_LOCAL_PORT: "port_configured"}
+    assert entry.data[CONF_LOCAL_PORT] != other_port
+
+
+async def test_reconfigure_can_switch_chaining_off(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """A vendor cloud set in the options is gone once reconfigure clears it."""
+    entry = init_integration
+    port = entry.data[CONF_LOCAL_PORT]
+    result = await start_options(hass, entry)
+    await hass.config_entries.options.async_configure(
+        result["flow_id"], settings(port, **{CONF_UPSTREAM_HOST: "cloud.example.com"})
+    )
+    await hass.async_block_till_done()
+    assert entry.runtime_data.chaining
+
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], settings(port))
+    await hass.async_block_till_done()
+    assert result["reason"] == "reconfigure_successful"
+    assert not entry.runtime_data.chaining
+
+
+# --- translations ------------------------------------------------------------------
+
+
+def _flow_error_keys() -> set[str]:
+    """Every error key config_flow.py can put on a form."""
+    tree = ast.parse((COMPONENT / "config_flow.py").read_text())
+    keys: set[str] = set()
+    for node in ast.walk(tree):
+        values: list[ast.AST] = []
+        if isinstance(node, ast.Assign) and any(
+            isinstance(target, ast.Subscript)
+            and isinstance(target.value, ast.Name)
+            and target.value.id == "errors"
+            for target in node.targets
+        ):
+            values.append(node.value)
+        elif isinstance(node, ast.Return) and isinstance(node.value, ast.Tuple):
+            values.extend(element for element in node.value.elts if isinstance(element, ast.Dict))
+        for value in values:
+            keys.update(
+                constant.value
+                for constant in ast.walk(value)
+                if isinstance(constant, ast.Constant) and isinstance(constant.value, str)
+            )
+    return keys
+
+
+def _abort_reasons() -> set[str]:
+    tree = ast.parse((COMPONENT / "config_flow.py").read_text())
+    return {
+        keyword.value.value
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        for keyword in node.keywords
+        if keyword.arg == "reason" and isinstance(keyword.value, ast.Constant)
+    }
+
+
+def test_error_keys_are_translated() -> None:
+    strings = json.loads((COMPONENT / "strings.json").read_text())
+    used = _flow_error_keys()
+    # The parse must find the keys the flows are known to use.
+    assert {"invalid_port", "port_in_use", "invalid_guid", "port_configured"} <= used
+    assert used <= set(strings["config"]["error"]), used - set(strings["config"]["error"])
+    assert used <= set(strings["options"]["error"]), used - set(strings["options"]["error"])
+    reasons = _abort_reasons() | {"reconfigure_successful"}
+    assert reasons <= set(strings["config"]["abort"])
+
+
+def test_every_field_is_described() -> None:
+    strings = json.loads((COMPONENT / "strings.json").read_text())
+    steps = [
+        strings["config"]["step"]["user"],
+        strings["config"]["step"]["reconfigure"],
+        strings["options"]["step"]["init"],
+    ]
+    fields = {CONF_LOCAL_IP, CONF_LOCAL_PORT, CONF_CLOUD_IP, CONF_CLOUD_PORT}
+    fields |= {CONF_UPSTREAM_HOST, CONF_UPSTREAM_PORT}
+    for step in steps:
+        assert fields <= set(step["data"])
+        assert set(step["data"]) == set(step["data_description"])
+        assert all(text.strip() for text in step["data_description"].values())
+    assert CONF_ALLOWED_GUIDS in strings["options"]["step"]["init"]["data_description"]
+
+
+def test_english_translation_matches_strings() -> None:
+    strings = json.loads((COMPONENT / "strings.json").read_text())
+    english = json.loads((COMPONENT / "translations" / "en.json").read_text())
+    assert english == strings

@@ -1,19 +1,45 @@
-"""Setup, unload, and a panel's scenario end to end through the real listener."""
+"""Setup, unload, a port in use, a scenario end to end, and removing devices."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import socket
+from typing import Any
 
 from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import EVENT_HOMEASSISTANT_STOP, STATE_OFF, STATE_UNAVAILABLE
 from homeassistant.core import HomeAssistant
-from homeassistant.helpers import device_registry as dr, entity_registry as er
-from pytest_homeassistant_custom_component.common import MockConfigEntry
+from homeassistant.helpers import (
+    device_registry as dr,
+    entity_registry as er,
+    issue_registry as ir,
+)
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_capture_events,
+)
+from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
-from custom_components.g90_cloud.const import CONF_LOCAL_PORT, DOMAIN
-from custom_components.g90_cloud.g90.aio.simulator import simulate
+from custom_components.g90_cloud import async_remove_config_entry_device
+from custom_components.g90_cloud.const import CONF_LOCAL_PORT, DOMAIN, EVENT_G90
+from custom_components.g90_cloud.g90.aio.simulator import SimulatedPanel, simulate
 from custom_components.g90_cloud.g90.scenarios import SCENARIOS
 
-GUID = "GA00000A0000000"
+from .common import (
+    GUID,
+    HOST,
+    AlertSource,
+    activity,
+    connected_panel,
+    entity_id,
+    panel_device,
+    port_is_free,
+    send,
+    wait_for,
+    zone_device,
+)
 
 
 async def test_setup_and_unload_frees_the_port(
@@ -22,38 +48,228 @@ async def test_setup_and_unload_frees_the_port(
     entry = init_integration
     assert entry.state is ConfigEntryState.LOADED
     port = entry.data[CONF_LOCAL_PORT]
+    assert not port_is_free(port)
     assert await hass.config_entries.async_unload(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.state is ConfigEntryState.NOT_LOADED
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", port))  # raises if the listener still held it
+    assert port_is_free(port)
+
+
+async def test_unload_hangs_up_on_panels(
+    hass: HomeAssistant, init_integration: MockConfigEntry, port: int
+) -> None:
+    reader, writer = await asyncio.open_connection(HOST, port)
+    panel = SimulatedPanel(HOST, port)
+    async with panel:
+        await panel.hello()
+        await send(hass, panel, activity(1, "Front door", AlertSource.SENSOR, 1))
+        door = entity_id(hass, "binary_sensor", f"{GUID}_zone_1")
+        hub = init_integration.runtime_data
+        assert len(hub.listener.connections) == 2
+        assert await hass.config_entries.async_unload(init_integration.entry_id)
+        await hass.async_block_till_done()
+        # Both connections see the listener hang up.
+        for stream in (reader, panel._reader):
+            assert stream is not None
+            async with asyncio.timeout(5):
+                with contextlib.suppress(ConnectionResetError):
+                    assert await stream.read(1024) == b""
+        assert hass.states.get(door).state == STATE_UNAVAILABLE
+    writer.close()
+    assert port_is_free(port)
+    assert hub.listener.connections == frozenset()
+
+
+async def test_home_assistant_stopping_hangs_up_on_panels(
+    hass: HomeAssistant, init_integration: MockConfigEntry, port: int
+) -> None:
+    """Stopping does not unload entries: the connections are closed all the same."""
+    panel = SimulatedPanel(HOST, port)
+    async with panel:
+        await panel.hello()
+        await send(hass, panel, activity(1, "Front door", AlertSource.SENSOR, 1))
+        hass.bus.async_fire(EVENT_HOMEASSISTANT_STOP)
+        await hass.async_block_till_done()
+        assert panel._reader is not None
+        async with asyncio.timeout(5):
+            with contextlib.suppress(ConnectionResetError):
+                assert await panel._reader.read(1024) == b""
+    assert port_is_free(port)
+
+
+async def test_port_in_use_at_setup(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    entry = mock_config_entry
+    port = entry.data[CONF_LOCAL_PORT]
+    issue_id = f"cannot_listen_{entry.entry_id}"
+    blocker = socket.socket()
+    blocker.bind((HOST, port))
+    blocker.listen()
+    try:
+        entry.add_to_hass(hass)
+        assert not await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        assert entry.state is ConfigEntryState.SETUP_RETRY
+        issue = issue_registry.async_get_issue(DOMAIN, issue_id)
+        assert issue is not None
+        assert issue.translation_key == "cannot_listen"
+        assert issue.severity is ir.IssueSeverity.ERROR
+        assert issue.is_fixable is False
+        assert issue.translation_placeholders == {
+            "host": HOST,
+            "port": str(port),
+            "error": f"port {port} on {HOST} is already in use by another program",
+        }
+        assert entry.reason is not None
+        assert str(port) in entry.reason
+    finally:
+        blocker.close()
+
+    await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
+    async with connected_panel(hass, port) as panel:
+        await send(hass, panel)
+
+
+async def test_removing_the_entry_forgets_its_issue(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    issue_registry: ir.IssueRegistry,
+) -> None:
+    entry = mock_config_entry
+    issue_id = f"cannot_listen_{entry.entry_id}"
+    with socket.socket() as blocker:
+        blocker.bind((HOST, entry.data[CONF_LOCAL_PORT]))
+        blocker.listen()
+        entry.add_to_hass(hass)
+        await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+        assert issue_registry.async_get_issue(DOMAIN, issue_id) is not None
+        assert await hass.config_entries.async_remove(entry.entry_id)
+        await hass.async_block_till_done()
+    assert issue_registry.async_get_issue(DOMAIN, issue_id) is None
 
 
 async def test_demo_scenario_reaches_entities(
-    hass: HomeAssistant, init_integration: MockConfigEntry
+    hass: HomeAssistant, init_integration: MockConfigEntry, port: int
 ) -> None:
-    port = init_integration.data[CONF_LOCAL_PORT]
-    fired: list[dict[str, object]] = []
-    hass.bus.async_listen("g90_cloud_event", lambda event: fired.append(dict(event.data)))
-    result = await simulate("127.0.0.1", port, SCENARIOS["demo"], speed=1000)
+    fired = async_capture_events(hass, EVENT_G90)
+    result = await simulate(HOST, port, SCENARIOS["demo"], speed=1000)
     await hass.async_block_till_done()
     assert result.problems == []
+    assert result.announced_port == 5678
+    assert result.announced_ip == HOST
 
-    device = dr.async_get(hass).async_get_device_by_identifier(
-        (DOMAIN, GUID), init_integration.entry_id
-    )
-    assert device is not None
-    entities = er.async_get(hass)
-    alarm = entities.async_get_entity_id("alarm_control_panel", DOMAIN, f"{GUID}_alarm")
-    assert alarm is not None
+    device = panel_device(hass, init_integration.entry_id)
+    alarm = entity_id(hass, "alarm_control_panel", f"{GUID}_alarm")
     assert hass.states.get(alarm).state == "disarmed"
-    door = entities.async_get_entity_id("binary_sensor", DOMAIN, f"{GUID}_zone_1")
-    assert door is not None
-    state = hass.states.get(door)
-    assert state.state == "off"
+    state = hass.states.get(entity_id(hass, "binary_sensor", f"{GUID}_zone_1"))
+    assert state.state == STATE_OFF
     assert state.attributes["device_class"] == "door"
     assert state.name == "Front door"
-    types = [event["type"] for event in fired]
+    types = [event.data["type"] for event in fired]
     assert types[:4] == ["door_open", "door_close", "motion", "remote_button"]
     assert "sos" in types
-    assert all(event["device_id"] == device.id for event in fired)
+    assert all(event.data["device_id"] == device.id for event in fired)
+
+
+# --- removing devices --------------------------------------------------------------
+
+
+async def remove_device(
+    hass: HomeAssistant, ws_client: Any, entry: MockConfigEntry, device: dr.DeviceEntry
+) -> dict[str, Any]:
+    await ws_client.send_json_auto_id(
+        {
+            "type": "config/device_registry/remove_config_entry",
+            "config_entry_id": entry.entry_id,
+            "device_id": device.id,
+        }
+    )
+    response = await ws_client.receive_json()
+    await hass.async_block_till_done()
+    return response
+
+
+async def test_remove_devices(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    port: int,
+    hass_ws_client: WebSocketGenerator,
+) -> None:
+    entry = init_integration
+    assert await async_setup_component(hass, "config", {})
+    client = await hass_ws_client(hass)
+    devices = dr.async_get(hass)
+    entities = er.async_get(hass)
+    hub = entry.runtime_data
+
+    async with connected_panel(hass, port) as panel:
+        await send(
+            hass,
+            panel,
+            activity(1, "Front door", AlertSource.SENSOR, 1),
+            activity(2, "Hall motion", AlertSource.INFRARED, 0),
+        )
+        panel_entry = panel_device(hass, entry.entry_id)
+        response = await remove_device(hass, client, entry, panel_entry)
+        assert not response["success"]
+        assert devices.async_get(panel_entry.id) is not None
+        assert GUID in hub.panels
+
+        # A zone can go while its panel is connected.
+        door = zone_device(hass, entry.entry_id, 1)
+        response = await remove_device(hass, client, entry, door)
+        assert response["success"]
+        assert devices.async_get(door.id) is None
+        assert entities.async_get_entity_id("binary_sensor", DOMAIN, f"{GUID}_zone_1") is None
+        assert 1 not in hub.panels[GUID].zones
+
+        # The panel reports the zone again: it is back, with its entities.
+        await send(hass, panel, activity(1, "Front door", AlertSource.SENSOR, 1))
+        assert zone_device(hass, entry.entry_id, 1) is not None
+        door_sensor = entity_id(hass, "binary_sensor", f"{GUID}_zone_1")
+        assert hass.states.get(door_sensor).state == "on"
+
+    await wait_for(
+        hass,
+        lambda: (
+            hass.states.get(entity_id(hass, "binary_sensor", f"{GUID}_connected")).state
+            == STATE_OFF
+        ),
+    )
+    panel_entry = panel_device(hass, entry.entry_id)
+    response = await remove_device(hass, client, entry, panel_entry)
+    assert response["success"]
+    assert devices.async_get(panel_entry.id) is None
+    assert GUID not in hub.panels
+    assert entities.async_get_entity_id("alarm_control_panel", DOMAIN, f"{GUID}_alarm") is None
+    # Its zones go with it.
+    assert dr.async_entries_for_config_entry(devices, entry.entry_id) == []
+    assert er.async_entries_for_config_entry(entities, entry.entry_id) == []
+
+    # The panel comes back: device and entities are created afresh.
+    async with connected_panel(hass, port) as panel:
+        await send(hass, panel, activity(2, "Hall motion", AlertSource.INFRARED, 0))
+    assert panel_device(hass, entry.entry_id) is not None
+    assert hass.states.get(entity_id(hass, "alarm_control_panel", f"{GUID}_alarm"))
+    assert hass.states.get(entity_id(hass, "binary_sensor", f"{GUID}_zone_2")).state == "on"
+
+
+async def test_remove_a_device_of_another_kind(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """A device without this integration's identifiers is nobody's business here."""
+    device = dr.async_get(hass).async_get_or_create(
+        config_entry_id=init_integration.entry_id, identifiers={("other", "thing")}
+    )
+    assert await async_remove_config_entry_device(hass, init_integration, device)
+    unknown = dr.async_get(hass).async_get_or_create(
+        config_entry_id=init_integration.entry_id, identifiers={(DOMAIN, "GZ00000Z0000000")}
+    )
+    assert await async_remove_config_entry_device(hass, init_integration, unknown)

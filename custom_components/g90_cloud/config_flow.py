@@ -14,6 +14,7 @@ from typing import Any
 from homeassistant.components import network
 from homeassistant.config_entries import (
     ConfigEntry,
+    ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
     OptionsFlowWithReload,
@@ -66,6 +67,24 @@ def _port(value: Any) -> int | None:
     if not number.is_integer() or not 1 <= number <= 65535:
         return None
     return int(number)
+
+
+def _is_us(upstream: str, clean: dict[str, Any]) -> bool:
+    """Whether chaining to `upstream` would reach this very listener.
+
+    It would through the announced address (on the announced port, which port
+    mapping leads to the listen port, or on the listen port itself), and
+    through the listen address or loopback on the listen port.
+    """
+    port, local_port = clean[CONF_UPSTREAM_PORT], clean[CONF_LOCAL_PORT]
+    if upstream == clean[CONF_CLOUD_IP] and port in (clean[CONF_CLOUD_PORT], local_port):
+        return True
+    if port != local_port:
+        return False
+    address, local = _ip(upstream), _ip(clean[CONF_LOCAL_IP])
+    loopback = upstream.lower() == "localhost" or (address is not None and address.is_loopback)
+    everywhere = local is not None and (local.is_unspecified or local.is_loopback)
+    return upstream == clean[CONF_LOCAL_IP] or (loopback and everywhere)
 
 
 def _settings_schema(defaults: dict[str, Any]) -> probatio.Schema:
@@ -132,9 +151,11 @@ async def validate_settings(
     if upstream:
         if _ip(upstream) is None and not HOSTNAME.match(upstream):
             errors[CONF_UPSTREAM_HOST] = "invalid_upstream_host"
-        elif upstream == cloud_ip and clean[CONF_UPSTREAM_PORT] == clean[CONF_LOCAL_PORT]:
+        elif _is_us(upstream, clean):
             errors[CONF_UPSTREAM_HOST] = "upstream_is_us"
-        clean[CONF_UPSTREAM_HOST] = upstream
+    # Kept even when empty: an empty value must override one saved earlier
+    # (options override data), or chaining could never be switched off again.
+    clean[CONF_UPSTREAM_HOST] = upstream
     if errors:
         return clean, errors
 
@@ -144,14 +165,23 @@ async def validate_settings(
             and entry_settings(entry).get(CONF_LOCAL_PORT) == clean[CONF_LOCAL_PORT]
         ):
             return clean, {CONF_LOCAL_PORT: "port_configured"}
+    before = entry_settings(current) if current is not None else {}
     unchanged = current is not None and all(
-        entry_settings(current).get(key) == clean[key] for key in (CONF_LOCAL_IP, CONF_LOCAL_PORT)
+        before.get(key) == clean[key] for key in (CONF_LOCAL_IP, CONF_LOCAL_PORT)
     )
     if not unchanged:
         problem = await port_available(local_ip, clean[CONF_LOCAL_PORT])
         if problem is not None:
             in_use = problem.errno == errno.EADDRINUSE
-            errors[CONF_LOCAL_PORT] = "port_in_use" if in_use else "cannot_bind"
+            # Only the address changes: the port is in use by the entry's own listener.
+            own = (
+                in_use
+                and current is not None
+                and current.state is ConfigEntryState.LOADED
+                and before.get(CONF_LOCAL_PORT) == clean[CONF_LOCAL_PORT]
+            )
+            if not own:
+                errors[CONF_LOCAL_PORT] = "port_in_use" if in_use else "cannot_bind"
     return clean, errors
 
 

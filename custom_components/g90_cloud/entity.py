@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import partial
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.device_registry import DeviceInfo
@@ -80,7 +81,12 @@ def async_add_panel_entities(
     @callback
     def add(entities: Iterable[Entity]) -> None:
         fresh = [entity for entity in entities if entity.unique_id not in added]
-        added.update(str(entity.unique_id) for entity in fresh)
+        for entity in fresh:
+            unique_id = str(entity.unique_id)
+            added.add(unique_id)
+            # Once removed (its device was deleted), it may be added again when
+            # the panel reports its zone anew.
+            entity.async_on_remove(partial(added.discard, unique_id))
         if fresh:
             async_add_entities(fresh)
 

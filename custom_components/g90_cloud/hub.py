@@ -35,6 +35,7 @@ from .const import (
     DOMAIN,
     EVENT_G90,
     HEARTBEAT,
+    PACKET_TIME_RESOLUTION,
 )
 from .g90.aio.connection import MessageRecord
 from .g90.aio.panels import Counters, PanelStatus
@@ -196,10 +197,15 @@ class G90Hub:
         if record.guid is None:
             return
         panel = self._panel(record.guid)
+        was_connected = self.is_connected(panel)
         if record.origin == "cloud":
-            panel.last_upstream_packet = record.time
+            before, panel.last_upstream_packet = panel.last_upstream_packet, record.time
         else:
-            panel.last_device_packet = record.time
+            before, panel.last_device_packet = panel.last_device_packet, record.time
+        # Entities learn of it when it shows: connected again (a panel back after
+        # a long silence), or a packet time that moved to its next coarse step.
+        if self.is_connected(panel) != was_connected or _step(before) != _step(record.time):
+            self._notify((panel.guid,))
         panel.frames.append(
             {
                 "time": record.time.isoformat(),
@@ -231,6 +237,9 @@ class G90Hub:
             if changes.pulse:
                 self._schedule_clear(panel, zone)
             self._notify((panel.guid, str(zone.index)))
+        if changes.zones_reset:
+            for index in list(panel.zones):
+                self._notify((panel.guid, str(index)))
         self._notify((panel.guid,))
         for handler in list(self._event_listeners.get(panel.guid, ())):
             handler(event)
@@ -298,6 +307,18 @@ class G90Hub:
             return
         if zone_index is None:
             del self.panels[guid]
+            # Its zones go with it: their devices would be orphans, their
+            # entities bound to a panel state nobody updates any more.
+            registry = dr.async_get(self.hass)
+            prefix = f"{guid}_zone_"
+            for device in dr.async_entries_for_config_entry(registry, self.entry.entry_id):
+                if any(
+                    domain == DOMAIN and identifier.startswith(prefix)
+                    for domain, identifier in device.identifiers
+                ):
+                    registry.async_update_device(
+                        device.id, remove_config_entry_id=self.entry.entry_id
+                    )
         else:
             panel.zones.pop(zone_index, None)
         self._save()
@@ -368,6 +389,13 @@ class G90Hub:
         name, model = zone_device_name(zone), ZONE_MODELS[zone.kind]
         if device.name != name or device.model != model:
             dr.async_get(self.hass).async_update_device(device.id, name=name, model=model)
+
+
+def _step(moment: datetime | None) -> int | None:
+    """Which PACKET_TIME_RESOLUTION step a packet time falls in."""
+    if moment is None:
+        return None
+    return int(moment.timestamp() // PACKET_TIME_RESOLUTION.total_seconds())
 
 
 def zone_identifier(guid: str, index: int) -> tuple[str, str]:

@@ -239,6 +239,8 @@ class Changes:
     """The zone's kind became known or changed."""
     pulse: bool = False
     """The zone turned on by activity that never reports clear: schedule its clearing."""
+    zones_reset: bool = False
+    """Disarming reset alarms, tampers and low batteries of every zone."""
 
 
 def apply_event(panel: PanelState, event: PanelEvent) -> Changes:
@@ -252,6 +254,7 @@ def apply_event(panel: PanelState, event: PanelEvent) -> Changes:
             changes.panel = True
         if new_state is AlarmState.DISARMED:
             _reset_problems(panel)
+            changes.zones_reset = True
     elif kind in (EventType.AC_POWER_FAILURE, EventType.AC_POWER_RESTORED):
         panel.ac_power = kind is EventType.AC_POWER_RESTORED
         changes.panel = True

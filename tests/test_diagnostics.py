@@ -1,0 +1,181 @@
+"""Diagnostics download, after a panel talked through the listener to a (fake) vendor cloud."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from http import HTTPStatus
+import json
+import re
+
+from homeassistant.components.diagnostics import REDACTED
+from homeassistant.core import HomeAssistant
+from homeassistant.setup import async_setup_component
+from pytest_homeassistant_custom_component.common import MockConfigEntry
+from pytest_homeassistant_custom_component.components.diagnostics import (
+    get_diagnostics_for_config_entry,
+)
+from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
+
+from custom_components.g90_cloud.const import (
+    CONF_ALLOWED_GUIDS,
+    CONF_CLOUD_IP,
+    CONF_CLOUD_PORT,
+    CONF_LOCAL_IP,
+    CONF_LOCAL_PORT,
+    CONF_UPSTREAM_HOST,
+    CONF_UPSTREAM_PORT,
+    RAW_FRAMES_KEPT,
+)
+from custom_components.g90_cloud.g90.aio.simulator import simulate
+from custom_components.g90_cloud.g90.scenarios import SCENARIOS
+
+from .common import GUID, GUID_HEX, HOST, FakeCloud, connected_panel, send, wait_for
+
+HEX = re.compile(r"^([0-9a-f]{2}|\*\*REDACTED\*\*)( ([0-9a-f]{2}|\*\*REDACTED\*\*))*$")
+
+
+async def full_download(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, entry: MockConfigEntry
+) -> str:
+    """The whole diagnostics file, as the user downloads it."""
+    assert await async_setup_component(hass, "diagnostics", {})
+    client = await hass_client()
+    response = await client.get(f"/api/diagnostics/config_entry/{entry.entry_id}")
+    assert response.status == HTTPStatus.OK
+    return await response.text()
+
+
+async def test_diagnostics_after_demo_through_the_cloud(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    chained_entry: MockConfigEntry,
+    fake_cloud: FakeCloud,
+) -> None:
+    port = chained_entry.data[CONF_LOCAL_PORT]
+    result = await simulate(HOST, port, SCENARIOS["demo"], speed=1000, repeat=3)
+    assert result.problems == []
+    hub = chained_entry.runtime_data
+    await wait_for(hass, lambda: not hub.listener.connections)
+    assert fake_cloud.received  # chaining was live
+
+    data = await get_diagnostics_for_config_entry(hass, hass_client, chained_entry)
+
+    assert data["settings"] == {
+        CONF_LOCAL_IP: REDACTED,
+        CONF_LOCAL_PORT: port,
+        CONF_CLOUD_IP: REDACTED,
+        CONF_CLOUD_PORT: 5678,
+        CONF_UPSTREAM_HOST: REDACTED,
+        CONF_UPSTREAM_PORT: fake_cloud.port,
+    }
+    assert data["listener"] == {
+        "port": port,
+        "open_connections": 0,
+        "refused_connections": 0,
+        "unidentified_connections": {
+            "frames": 0,
+            "replies": 0,
+            "events": 0,
+            "unknown": 0,
+            "errors": 0,
+            "upstream_frames": 0,
+            "upstream_reconnects": 0,
+        },
+        "unattributed_events": 0,
+    }
+    (panel,) = data["panels"]
+    assert panel["guid"] == REDACTED
+    assert panel["peer"] == REDACTED
+    assert panel["firmware"] == "207"
+    assert panel["connected"] is False
+    assert panel["upstream_connected"] is False
+    assert panel["alarm_state"] == "disarmed"
+    assert panel["ac_power"] is True
+    assert datetime.fromisoformat(panel["last_device_packet"])
+    assert datetime.fromisoformat(panel["last_upstream_packet"])
+    counters = panel["counters"]
+    assert counters["events"] == 3 * 18
+    assert counters["frames"] > RAW_FRAMES_KEPT
+    assert counters["upstream_frames"] > 0
+    assert counters["errors"] == 0
+    assert counters["unknown"] == 0
+    assert sorted(zone["index"] for zone in panel["zones"]) == [1, 2, 10, 11]
+    front_door = next(zone for zone in panel["zones"] if zone["index"] == 1)
+    assert front_door == {
+        "index": 1,
+        "name": "Front door",
+        "kind": "door",
+        "on": False,
+        "latched": False,
+        "tamper": False,
+        "low_battery": False,
+    }
+
+    frames = panel["frames"]
+    assert len(frames) == RAW_FRAMES_KEPT
+    for frame in frames:
+        assert set(frame) == {"time", "direction", "message", "hex"}
+        assert frame["direction"] in {"from panel", "from cloud"}
+        assert datetime.fromisoformat(frame["time"]).tzinfo is not None
+        assert HEX.match(frame["hex"]), frame["hex"]
+    assert {frame["direction"] for frame in frames} == {"from panel", "from cloud"}
+    hellos = [frame for frame in frames if frame["message"] == "hello"]
+    assert hellos
+    assert all(REDACTED in frame["hex"] for frame in hellos)
+    times = [frame["time"] for frame in frames]
+    assert times == sorted(times)  # the most recent, in order
+
+    text = await full_download(hass, hass_client, chained_entry)
+    for secret in (GUID, GUID_HEX, "47 41 30 30", GUID.lower()):
+        assert secret not in text, secret
+    assert HOST not in json.dumps(data)
+
+
+async def test_diagnostics_without_chaining(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    init_integration: MockConfigEntry,
+    port: int,
+) -> None:
+    async with (
+        connected_panel(hass, port) as panel,
+        connected_panel(hass, port, guid="GB00000B0000000") as other,
+    ):
+        await send(hass, panel)
+        await other.ping()
+        await other.ping()
+        await send(hass, other)  # hello and three pings
+        data = await get_diagnostics_for_config_entry(hass, hass_client, init_integration)
+    status, other_status = data["panels"]
+    assert other_status["counters"]["frames"] == 4  # each panel counts its own
+    assert status["connected"] is True
+    assert status["upstream_connected"] is None
+    assert status["last_upstream_packet"] is None
+    assert data["listener"]["open_connections"] == 2
+    # Frames of the open connection count too.
+    assert status["counters"]["frames"] == 2  # hello and ping
+    assert status["counters"]["replies"] == 2
+    assert [frame["message"] for frame in status["frames"]] == ["hello", "ping"]
+    assert {frame["direction"] for frame in status["frames"]} == {"from panel"}
+    assert CONF_UPSTREAM_HOST not in data["settings"]
+    text = json.dumps(data)
+    assert GUID not in text
+    assert GUID_HEX not in text
+
+
+async def test_diagnostics_hide_the_allow_list(
+    hass: HomeAssistant, hass_client: ClientSessionGenerator, entry_data: dict[str, object]
+) -> None:
+    entry = MockConfigEntry(
+        domain="g90_cloud", data=entry_data, options={CONF_ALLOWED_GUIDS: [GUID]}
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    async with connected_panel(hass, int(entry_data[CONF_LOCAL_PORT])) as panel:
+        await send(hass, panel)
+    text = await full_download(hass, hass_client, entry)
+    data = json.loads(text)["data"]
+    assert data["settings"][CONF_ALLOWED_GUIDS] == REDACTED
+    assert GUID not in text
+    assert GUID_HEX not in text

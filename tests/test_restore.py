@@ -1,0 +1,225 @@
+"""After a restart, panels and zones are back with their last state before any panel connects."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from freezegun.api import FrozenDateTimeFactory
+from homeassistant.components.alarm_control_panel import AlarmControlPanelState
+from homeassistant.config_entries import ConfigEntryState
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
+from homeassistant.core import HomeAssistant, State
+from homeassistant.helpers import device_registry as dr, entity_registry as er
+from pytest_homeassistant_custom_component.common import (
+    MockConfigEntry,
+    async_fire_time_changed,
+)
+
+from custom_components.g90_cloud.const import DOMAIN
+from custom_components.g90_cloud.hub import SAVE_DELAY
+
+from .common import (
+    GUID,
+    AlertSource,
+    PeripheralType,
+    activity,
+    alarm,
+    connected_panel,
+    entity_id,
+    panel_device,
+    panel_state,
+    send,
+    wait_for,
+    zone_device,
+)
+
+
+def store_key(entry: MockConfigEntry) -> str:
+    return f"{DOMAIN}.{entry.entry_id}"
+
+
+def state(hass: HomeAssistant, platform: str, unique_id: str) -> State:
+    found = hass.states.get(entity_id(hass, platform, unique_id))
+    assert found is not None
+    return found
+
+
+def zone(hass: HomeAssistant, index: int, problem: str = "") -> str:
+    suffix = f"_{problem}" if problem else ""
+    return state(hass, "binary_sensor", f"{GUID}_zone_{index}{suffix}").state
+
+
+def panel(hass: HomeAssistant, key: str) -> str:
+    return state(hass, "binary_sensor", f"{GUID}_{key}").state
+
+
+async def test_restart_keeps_zones_and_state(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    port: int,
+    hass_storage: dict[str, Any],
+) -> None:
+    entry = init_integration
+    async with connected_panel(hass, port) as sim:
+        await send(
+            hass,
+            sim,
+            activity(1, "Front door", AlertSource.SENSOR, 1),
+            activity(1, "Front door", AlertSource.SENSOR, 3),
+            activity(2, "Hall motion", AlertSource.INFRARED, 0),
+            activity(2, "Hall motion", AlertSource.INFRARED, 2),
+            activity(10, "Keyfob", AlertSource.REMOTE, 0),
+            alarm(5, "Kitchen smoke", PeripheralType.SMOKE),
+            panel_state("armed_away"),
+            panel_state("wifi_disconnected"),
+            panel_state("ac_power_failure"),
+        )
+    await wait_for(hass, lambda: panel(hass, "connected") == STATE_OFF)
+    assert zone(hass, 2) == STATE_ON
+    registry = er.async_get(hass)
+    entities_before = sorted(
+        item.unique_id for item in er.async_entries_for_config_entry(registry, entry.entry_id)
+    )
+
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    stored = hass_storage[store_key(entry)]["data"]["panels"][GUID]
+    assert stored["alarm_state"] == "armed_away"
+    assert stored["firmware"] == "207"
+    assert stored["zones"]["1"] == {
+        "name": "Front door",
+        "kind": "door",
+        "on": True,
+        "latched": False,
+        "tamper": True,
+        "low_battery": False,
+    }
+
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    # No panel has connected yet.
+    assert entry.runtime_data.listener.connections == frozenset()
+    assert zone(hass, 1) == STATE_ON  # the door was left open
+    assert zone(hass, 1, "tamper") == STATE_ON
+    assert zone(hass, 2) == STATE_OFF  # activity long over does not come back
+    assert zone(hass, 2, "low_battery") == STATE_ON
+    assert zone(hass, 5) == STATE_ON  # an alarm stays until disarmed
+    assert state(hass, "binary_sensor", f"{GUID}_zone_5").attributes["device_class"] == "smoke"
+    assert state(hass, "binary_sensor", f"{GUID}_zone_1").name == "Front door"
+    alarm_panel = state(hass, "alarm_control_panel", f"{GUID}_alarm")
+    assert alarm_panel.state == AlarmControlPanelState.ARMED_AWAY
+    assert panel(hass, "connected") == STATE_OFF
+    assert panel(hass, "wifi") == STATE_OFF
+    assert panel(hass, "ac_power") == STATE_OFF
+    keyfob = state(hass, "event", f"{GUID}_zone_10_buttons")
+    assert keyfob.attributes["event_type"] == "arm_away"
+    assert (
+        sorted(
+            item.unique_id for item in er.async_entries_for_config_entry(registry, entry.entry_id)
+        )
+        == entities_before
+    )
+
+    # The restored entities follow the panel once it is back.
+    async with connected_panel(hass, port) as sim:
+        await send(hass, sim, activity(1, "Front door", AlertSource.SENSOR, 0))
+        assert zone(hass, 1) == STATE_OFF
+        await send(hass, sim, panel_state("disarmed"))
+        assert zone(hass, 5) == STATE_OFF
+        assert zone(hass, 1, "tamper") == STATE_OFF
+        assert panel(hass, "connected") == STATE_ON
+
+
+async def test_state_is_saved_while_running(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    port: int,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A crash loses at most a few seconds: the state is saved soon after each change."""
+    key = store_key(init_integration)
+    async with connected_panel(hass, port) as sim:
+        await send(hass, sim, activity(3, "Garage", AlertSource.SENSOR, 1))
+        freezer.tick(timedelta(seconds=SAVE_DELAY - 1))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+        assert key not in hass_storage
+        freezer.tick(timedelta(seconds=2))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+        stored = hass_storage[key]["data"]["panels"][GUID]
+        assert stored["zones"]["3"]["on"] is True
+        await send(hass, sim, activity(3, "Garage", AlertSource.SENSOR, 0))
+        freezer.tick(timedelta(seconds=SAVE_DELAY + 1))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+        stored = hass_storage[store_key(init_integration)]["data"]["panels"][GUID]
+        assert stored["zones"]["3"]["on"] is False
+
+
+async def test_start_from_stored_state(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, hass_storage: dict[str, Any]
+) -> None:
+    """A fresh Home Assistant with only the integration's store: everything is rebuilt."""
+    hass_storage[store_key(mock_config_entry)] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": store_key(mock_config_entry),
+        "data": {
+            "panels": {
+                GUID: {
+                    "firmware": "207",
+                    "alarm_state": "armed_home",
+                    "ac_power": True,
+                    "wifi": True,
+                    "battery_low": True,
+                    "zones": {
+                        "1": {"name": "Front door", "kind": "door", "on": True},
+                        "2": {"name": "Hall motion", "kind": "motion", "on": True},
+                        "5": {"name": "Smoke", "kind": "smoke", "on": True, "latched": True},
+                        "6": {"name": "Odd", "kind": "toaster", "tamper": True},
+                        "7": {"kind": "remote"},
+                        "x": {"name": "not a zone"},
+                        "8": "not a zone either",
+                    },
+                },
+                "GB00000B0000000": {"alarm_state": "nonsense", "zones": None},
+                "GC00000C0000000": "not a panel",
+            }
+        },
+    }
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    entry_id = mock_config_entry.entry_id
+    device = panel_device(hass, entry_id)
+    assert device.sw_version == "207"
+    for index, name in ((1, "Front door"), (2, "Hall motion"), (5, "Smoke"), (6, "Odd")):
+        found = zone_device(hass, entry_id, index)
+        assert found is not None
+        assert found.name == name
+        assert found.via_device_id == device.id
+    assert zone_device(hass, entry_id, 7).name == "Zone 7"
+    assert zone_device(hass, entry_id, 8) is None
+    assert zone(hass, 1) == STATE_ON
+    assert zone(hass, 2) == STATE_OFF
+    assert zone(hass, 5) == STATE_ON
+    assert zone(hass, 6) == STATE_OFF
+    assert zone(hass, 6, "tamper") == STATE_ON
+    assert state(hass, "binary_sensor", f"{GUID}_zone_6").attributes.get("device_class") is None
+    assert state(hass, "event", f"{GUID}_zone_7_buttons").state == STATE_UNKNOWN
+    assert panel(hass, "battery") == STATE_ON
+    assert state(hass, "alarm_control_panel", f"{GUID}_alarm").state == "armed_home"
+    other = state(hass, "alarm_control_panel", "GB00000B0000000_alarm")
+    assert other.state == STATE_UNKNOWN
+    identifiers = {
+        identifier
+        for device in dr.async_entries_for_config_entry(dr.async_get(hass), entry_id)
+        for identifier in device.identifiers
+    }
+    assert (DOMAIN, "GB00000B0000000") in identifiers
+    assert not any("GC00000C0000000" in name for _domain, name in identifiers)
