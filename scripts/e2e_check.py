@@ -96,7 +96,7 @@ async def main(url: str, port: int) -> int:
         checks.expect("AC power restored", power["state"], "on")
         keyfob = await rest.get("/api/states/event.keyfob_buttons")
         checks.expect("keyfob's last button", keyfob["attributes"].get("event_type"), "sos")
-        keypad = await rest.get("/api/states/event.keypad_keypad")
+        keypad = await rest.get("/api/states/event.keypad_actions")
         checks.expect("keypad's last action", keypad["attributes"].get("event_type"), "disarm")
         panel_device = f"device_id('alarm_control_panel.{PANEL}')"
         firmware = await rest.render(f"{{{{ device_attr({panel_device}, 'sw_version') }}}}")

@@ -475,7 +475,9 @@ async def test_rfid_keypad(
         state = event_state(hass, unique_id)
         assert state.attributes["event_type"] == "card_4"
         assert state.attributes["device_class"] == "button"
-        assert state.name == "Keypad Keypad"
+        assert state.name == "Keypad Actions"
+        assert state.attributes["alert_state"] == 10
+        assert "state" not in state.attributes
         assert set(state.attributes["event_types"]) == {
             "arm_away",
             "arm_home",
@@ -512,7 +514,7 @@ async def test_doorbell(hass: HomeAssistant, init_integration: MockConfigEntry, 
         assert state.attributes["event_type"] == "ring"
         assert state.attributes["event_types"] == ["ring"]
         assert state.attributes["device_class"] == "doorbell"
-        assert state.name == "Front bell Doorbell"
+        assert state.name == "Front bell Rings"
         seen = count_changes(hass, unique_id)
         await send(
             hass,

@@ -42,11 +42,20 @@ ZONE_EVENT_TYPES: dict[ZoneKind, list[str]] = {
     ZoneKind.DOORBELL: ["ring"],
 }
 
-ATTRIBUTES = ("zone_index", "zone_name", "tamper", "source", "peripheral_type", "state")
+ATTRIBUTES = {
+    "zone_index": "zone_index",
+    "zone_name": "zone_name",
+    "tamper": "tamper",
+    "source": "source",
+    "peripheral_type": "peripheral_type",
+    # Named apart from the entity's own state: this is the panel's raw alert code.
+    "state": "alert_state",
+}
 
 
 def _attributes(event: PanelEvent) -> dict[str, Any]:
-    return {name: getattr(event, name) for name in ATTRIBUTES if getattr(event, name) is not None}
+    fields = event._asdict()
+    return {name: fields[key] for key, name in ATTRIBUTES.items() if fields[key] is not None}
 
 
 class PanelEvents(G90PanelEntity, EventEntity):

@@ -236,11 +236,8 @@ class PanelConnection:
             if self.panel is not None:  # the GUID changed mid-connection: odd, but follow it
                 self._listener.panel_detached(self.panel, self.counters)
                 self.counters = Counters()
-            self.panel = self._listener.panel_attached(guid, self.peer)
-            self.panel.last_device_packet = now
-            self.panel.upstream_connected = (
-                None if self.upstream is None else self.upstream.connected
-            )
+            upstream = None if self.upstream is None else self.upstream.connected
+            self.panel = self._listener.panel_attached(guid, self.peer, now, upstream)
         if self.session.firmware and self.panel.firmware != self.session.firmware:
             self.panel.firmware = self.session.firmware
             self._listener.panel_changed(self.panel)

@@ -11,6 +11,7 @@ import asyncio
 from collections.abc import Callable
 import contextlib
 from dataclasses import dataclass, field
+from datetime import datetime
 import errno
 import logging
 import socket
@@ -218,8 +219,10 @@ class Listener:
         allowed = self.config.allowed_guids
         return allowed is None or guid in allowed
 
-    def panel_attached(self, guid: str, peer: str) -> PanelStatus:
-        """A connection said hello as `guid`."""
+    def panel_attached(
+        self, guid: str, peer: str, now: datetime, upstream_connected: bool | None
+    ) -> PanelStatus:
+        """A connection said hello as `guid` at `now`."""
         panel = self.panels.get(guid)
         if panel is None:
             panel = self.panels[guid] = PanelStatus(guid)
@@ -227,6 +230,8 @@ class Listener:
         panel.connections += 1
         panel.connected = True
         panel.peer = peer
+        panel.last_device_packet = now
+        panel.upstream_connected = upstream_connected
         self.panel_changed(panel)
         return panel
 
