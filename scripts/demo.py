@@ -36,6 +36,7 @@ async def main() -> int:
     try:
         await rest.wait_ready()
         await rest.onboard_or_login()
+        await rest.keep_http_settings()
         await rest.ensure_entry("g90_cloud", SETTINGS)
     finally:
         await rest.close()

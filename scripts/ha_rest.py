@@ -1,13 +1,14 @@
 """Drive a running Home Assistant over its REST API, as a new user would.
 
-Used by scripts/develop (demo) and scripts/e2e. Onboarding creates the
-documented development login; the config entry is made through the real
-config flow.
+Used by scripts/develop (demo), scripts/e2e and scripts/screenshots.
+Onboarding creates the documented development login; the config entry is made
+through the real config flow.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import Any
 
 import aiohttp
@@ -25,6 +26,7 @@ class HomeAssistantRest:
         self.client_id = f"{self.base_url}/"
         self.session = aiohttp.ClientSession()
         self.token: str | None = None
+        self.tokens: dict[str, Any] = {}  # the whole /auth/token reply, refresh token included
 
     async def close(self) -> None:
         await self.session.close()
@@ -39,7 +41,8 @@ class HomeAssistantRest:
             while True:
                 try:
                     async with self.session.get(f"{self.base_url}/api/onboarding") as reply:
-                        if reply.status in (200, 401):
+                        # 200 while onboarding, 404 once onboarded: either way it is up.
+                        if reply.status < 500:
                             return
                 except aiohttp.ClientError:
                     pass
@@ -49,7 +52,8 @@ class HomeAssistantRest:
         form = {"grant_type": "authorization_code", "code": code, "client_id": self.client_id}
         async with self.session.post(f"{self.base_url}/auth/token", data=form) as reply:
             reply.raise_for_status()
-            self.token = (await reply.json())["access_token"]
+            self.tokens = await reply.json()
+            self.token = self.tokens["access_token"]
 
     async def onboard_or_login(self) -> None:
         """Onboard a fresh instance (creating the dev user), else log in as it."""
@@ -101,6 +105,27 @@ class HomeAssistantRest:
             if r.status >= 400:
                 raise RuntimeError(f"POST {path} -> {r.status}: {text}")
             return await r.json() if text else None
+
+    async def ws_call(self, kind: str, **fields: Any) -> Any:
+        """One websocket command, for what REST has no endpoint for; its result."""
+        url = self.base_url.replace("http", "ws", 1) + "/api/websocket"
+        async with self.session.ws_connect(url) as ws:
+            await ws.receive_json()  # auth_required
+            await ws.send_json({"type": "auth", "access_token": self.token})
+            if (await ws.receive_json()).get("type") != "auth_ok":
+                raise RuntimeError("websocket authentication failed")
+            await ws.send_json({"id": 1, "type": kind, **fields})
+            while True:
+                reply = await ws.receive_json()
+                if reply.get("id") == 1 and reply.get("type") == "result":
+                    if not reply.get("success"):
+                        raise RuntimeError(f"{kind} failed: {reply.get('error')}")
+                    return reply.get("result")
+
+    async def keep_http_settings(self) -> None:
+        """Confirm the YAML http settings, or Home Assistant reverts them after 5 minutes."""
+        with contextlib.suppress(RuntimeError):  # nothing waiting for confirmation
+            await self.ws_call("http/config/promote")
 
     async def get(self, path: str) -> Any:
         """GET an API path, as JSON."""

@@ -75,3 +75,25 @@ g90_exec() {
         chroot "$root" /usr/bin/env -i "${envs[@]}" \
         /bin/sh -c 'cd "$0" && exec "$@"' "$G90_REPO" "$@"
 }
+
+# Makes sure the Debian packages "$@" are installed where the project's Python
+# runs ($1: "host" or the Python root's path), installing the missing ones with
+# apt-get (as root). Quick when every one already is; used for optional tools
+# (e.g. scripts/screenshots' chromium) that setup does not install.
+g90_debian_packages() {
+    local mode=$1 where="in the Python root" list
+    local -a missing
+    shift
+    [ "$mode" = host ] && where="on the host"
+    list=$( (g90_exec 0 "$mode" sh -c '
+        for package; do
+            dpkg-query -W -f="\${db:Status-Status}" "$package" 2>/dev/null | grep -qx installed \
+                || printf "%s " "$package"
+        done' sh "$@") ) || die "could not ask dpkg which packages are installed $where"
+    read -ra missing <<<"$list"
+    [ "${#missing[@]}" -eq 0 ] && return 0
+    [ "$(id -u)" = 0 ] || die "missing Debian packages $where: ${missing[*]}; install them (as root)"
+    say "installing ${missing[*]} $where"
+    (g90_exec 0 "$mode" sh -c 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@"' sh "${missing[@]}") >&2 \
+        || die "could not install ${missing[*]} $where"
+}

@@ -10,6 +10,7 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.alarm_control_panel import AlarmControlPanelState
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN, EntityCategory
 from homeassistant.core import HomeAssistant, State
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
 import pytest
@@ -506,13 +507,18 @@ async def test_reconnect_after_a_long_silence(
 
 
 async def test_silent_panel_is_disconnected(
-    hass: HomeAssistant, init_integration: MockConfigEntry, port: int
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    port: int,
+    freezer: FrozenDateTimeFactory,
 ) -> None:
     async with connected_panel(hass, port):
         assert panel_sensor(hass, "connected").state == STATE_ON
-        # No hello for well over three heartbeats.
-        async_fire_time_changed(hass, later(4 * 60))
-        await wait_for(hass, lambda: panel_sensor(hass, "connected").state == STATE_OFF)
+        # Still connected, but not heard for well over three heartbeats.
+        freezer.tick(timedelta(minutes=4))
+        async_fire_time_changed(hass)
+        await settle(lambda: panel_sensor(hass, "connected").state == STATE_OFF)
+        assert init_integration.runtime_data.listener.connections  # the socket is still open
 
 
 async def test_panel_health_sensors(
@@ -608,3 +614,16 @@ async def test_upstream_entities_when_chaining(
         )
     await wait_for(hass, lambda: panel_sensor(hass, "connected").state == STATE_OFF)
     assert state_of(hass, "binary_sensor", f"{GUID}_upstream").state == STATE_OFF
+
+
+async def test_disarm_from_home_assistant_says_it_is_not_supported(
+    hass: HomeAssistant, init_integration: MockConfigEntry, port: int
+) -> None:
+    async with connected_panel(hass, port):
+        alarm_id = entity_id(hass, "alarm_control_panel", f"{GUID}_alarm")
+        with pytest.raises(ServiceValidationError) as raised:
+            await hass.services.async_call(
+                "alarm_control_panel", "alarm_disarm", {"entity_id": alarm_id}, blocking=True
+            )
+        assert raised.value.translation_key == "arming_not_supported"
+        assert "not supported yet" in str(raised.value)

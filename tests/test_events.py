@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 import time
 from typing import Any
 
+from freezegun.api import FrozenDateTimeFactory
 from homeassistant.const import STATE_UNKNOWN
 from homeassistant.core import Event, HomeAssistant, State, callback
 import pytest
@@ -134,6 +135,7 @@ async def test_bus_event_fields_with_panel_time(
         "panel_time": WHEN_TEXT,
         "state": state,
         **fields,
+        "repeat": False,
     }
 
 
@@ -173,6 +175,7 @@ async def test_bus_event_alarm_fields(
         "zone_index": 3,
         "zone_name": "Window",
         **fields,
+        "repeat": False,
     }
 
 
@@ -241,6 +244,7 @@ async def test_bus_event_from_notifications(
         "device_id": panel_device(hass, init_integration.entry_id).id,
         "guid": GUID,
         **fields,
+        "repeat": False,
     }
 
 
@@ -523,3 +527,26 @@ async def test_doorbell(hass: HomeAssistant, init_integration: MockConfigEntry, 
             activity(12, "Front bell", AlertSource.DOORBELL, 7),
         )
     assert seen == ["ring", "ring"]
+
+
+async def test_an_arming_reported_twice_is_marked_repeat(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    port: int,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A panel reports arming as a status change and as a notification: one arming."""
+    events = async_capture_events(hass, EVENT_G90)
+    async with connected_panel(hass, port) as panel:
+        await send(hass, panel, panel_state("armed_away"), notification([170, [1, [1]]]))
+        assert [(e.data["type"], e.data["repeat"]) for e in events] == [
+            ("armed_away", False),
+            ("armed_away", True),
+        ]
+        entity = event_state(hass, f"{GUID}_events")
+        assert entity.attributes["event_type"] == "armed_away"
+        fired_at = entity.state
+        freezer.tick(timedelta(seconds=11))
+        await send(hass, panel, notification([170, [1, [1]]]))
+        assert events[-1].data["repeat"] is False
+        assert event_state(hass, f"{GUID}_events").state != fired_at

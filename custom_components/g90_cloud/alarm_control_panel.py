@@ -8,8 +8,10 @@ from homeassistant.components.alarm_control_panel.const import (
     AlarmControlPanelState,
 )
 from homeassistant.core import HomeAssistant
+from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
+from .const import DOMAIN
 from .entity import G90PanelEntity, async_add_panel_entities
 from .hub import G90ConfigEntry, G90Hub
 from .model import AlarmState, PanelState
@@ -35,6 +37,12 @@ class G90AlarmPanel(G90PanelEntity, AlarmControlPanelEntity):
     def __init__(self, hub: G90Hub, panel: PanelState) -> None:
         """One per panel."""
         super().__init__(hub, panel, "alarm")
+
+    async def async_alarm_disarm(self, code: str | None = None) -> None:
+        """Home Assistant always offers disarm; say plainly that it cannot be done yet."""
+        raise ServiceValidationError(
+            translation_domain=DOMAIN, translation_key="arming_not_supported"
+        )
 
     @property
     def alarm_state(self) -> AlarmControlPanelState | None:

@@ -30,5 +30,7 @@ ACTIVITY_CLEARS_AFTER: Final = timedelta(seconds=30)
 """Zones that never report "clear" (motion, sensor activity) turn off after this."""
 PACKET_TIME_RESOLUTION: Final = timedelta(minutes=5)
 """Last-packet sensors move in steps of this much, so the recorder is not flooded."""
+REPEAT_WINDOW: Final = timedelta(seconds=10)
+"""The same arming reported again within this long is marked `repeat`."""
 RAW_FRAMES_KEPT: Final = 50
 """Frames per panel kept for diagnostics."""

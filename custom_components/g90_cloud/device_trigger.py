@@ -78,6 +78,7 @@ async def async_attach_trigger(
             CONF_EVENT_DATA: {
                 "device_id": config[CONF_DEVICE_ID],
                 **TRIGGERS[config[CONF_TYPE]],
+                "repeat": False,  # a panel's second report of the same arming
             },
         }
     )

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 import logging
+import time
 from typing import Any
 
 from homeassistant.config_entries import ConfigEntry
@@ -36,14 +37,20 @@ from .const import (
     EVENT_G90,
     HEARTBEAT,
     PACKET_TIME_RESOLUTION,
+    REPEAT_WINDOW,
 )
 from .g90.aio.connection import MessageRecord
 from .g90.aio.panels import Counters, PanelStatus
 from .g90.aio.server import Listener, ListenerConfig
-from .g90.events import PanelEvent
+from .g90.events import EventType, PanelEvent
 from .model import PanelState, ZoneState, apply_event
 
 _LOGGER = logging.getLogger(__name__)
+
+REPORTED_TWICE = frozenset(
+    {EventType.ARMED_AWAY, EventType.ARMED_HOME, EventType.DISARMED, EventType.ALARM_TRIGGERED}
+)
+"""Panel states a panel reports both as a status change and as a notification."""
 
 STORAGE_VERSION = 1
 SAVE_DELAY = 5.0
@@ -102,6 +109,7 @@ class G90Hub:
         )
         self._listeners: dict[tuple[str, ...], list[CALLBACK_TYPE]] = {}
         self._event_listeners: dict[str, list[Callable[[PanelEvent], None]]] = {}
+        self._last_report: dict[tuple[str, EventType], float] = {}
         self._clear_timers: dict[tuple[str, int], CALLBACK_TYPE] = {}
         self._unsubscribe: list[CALLBACK_TYPE] = []
 
@@ -241,17 +249,31 @@ class G90Hub:
             for index in list(panel.zones):
                 self._notify((panel.guid, str(index)))
         self._notify((panel.guid,))
-        for handler in list(self._event_listeners.get(panel.guid, ())):
-            handler(event)
+        repeat = self._is_repeat(panel.guid, event)
+        if not repeat:
+            for handler in list(self._event_listeners.get(panel.guid, ())):
+                handler(event)
         device = self.device_id(panel.guid)
-        self.hass.bus.async_fire(EVENT_G90, self._event_data(event, device))
+        self.hass.bus.async_fire(EVENT_G90, self._event_data(event, device, repeat=repeat))
         self._save()
 
+    def _is_repeat(self, guid: str, event: PanelEvent) -> bool:
+        """Whether this is the second report of one arming (panels send binary and JSON)."""
+        if event.type not in REPORTED_TWICE:
+            return False
+        now = time.monotonic()
+        key = (guid, event.type)
+        last = self._last_report.get(key)
+        self._last_report[key] = now
+        return last is not None and now - last < REPEAT_WINDOW.total_seconds()
+
     @staticmethod
-    def _event_data(event: PanelEvent, device_id: str | None) -> dict[str, Any]:
+    def _event_data(
+        event: PanelEvent, device_id: str | None, *, repeat: bool = False
+    ) -> dict[str, Any]:
         data = event.fields()
         data.pop("raw", None)
-        return {"device_id": device_id, "guid": event.guid, **data}
+        return {"device_id": device_id, "guid": event.guid, **data, "repeat": repeat}
 
     # --- state --------------------------------------------------------------------
 

@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter, deque
-from dataclasses import dataclass
 from datetime import UTC, datetime
 import logging
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from ..events import PanelEvent
 from ..messages import (
@@ -51,8 +50,7 @@ _HELLO_ANSWER = (HelloAck, HelloReply, HelloInfo)
 _REPLIES = (HelloAck, HelloReply, HelloInfo, DiscoveryReply, Ping)
 
 
-@dataclass(frozen=True, slots=True)
-class MessageRecord:
+class MessageRecord(NamedTuple):
     """One decoded message on a connection, either way, for monitors and diagnostics."""
 
     time: datetime
@@ -87,7 +85,7 @@ class PanelConnection:
         self.counters = Counters()
         self.panel: PanelStatus | None = None
         self._closing = False
-        self._hello_deadline: asyncio.TimerHandle | None = None
+        self.opened = self.last_read = asyncio.get_running_loop().time()
         self._held: deque[PanelEvent] = deque()
         self._last_hello: bytes | None = None
         # Chaining state.
@@ -121,46 +119,48 @@ class PanelConnection:
         self._writer.transport.abort()
 
     async def serve(self) -> None:
-        """Read from the panel until it goes away, is idle too long, or breaks the stream."""
+        """Read from the panel until it goes away, is idle too long, or breaks the stream.
+
+        Idle and hello deadlines are enforced by the listener's periodic sweep
+        (see `overdue`), not by a timer per read.
+        """
         if self.upstream is not None:
             self.upstream.start()
-        # A panel says hello as soon as it connects; a peer that never does must
-        # not hold one of the limited connections forever by trickling bytes.
-        self._hello_deadline = asyncio.get_running_loop().call_later(
-            self._config.hello_timeout, self._no_hello
-        )
+        loop = asyncio.get_running_loop()
         try:
             while not self._closing:
-                try:
-                    async with asyncio.timeout(self._config.idle_timeout):
-                        data = await self._reader.read(READ_SIZE)
-                except TimeoutError:
-                    _LOGGER.info(
-                        "Closing %s: nothing received for %.0f s",
-                        self._name,
-                        self._config.idle_timeout,
-                    )
-                    break
+                data = await self._reader.read(READ_SIZE)
                 if not data:
                     _LOGGER.debug("%s closed the connection", self._name)
                     break
+                self.last_read = loop.time()
                 self._receive(data)
                 await self._flush()
         except OSError as err:
-            _LOGGER.debug("Connection with %s lost: %s", self._name, err)
+            if not self._closing:
+                _LOGGER.debug("Connection with %s lost: %s", self._name, err)
         finally:
             await self._finish()
 
-    def _no_hello(self) -> None:
-        self._hello_deadline = None
-        if self.panel is None:
+    def overdue(self, now: float) -> bool:
+        """Close the connection if it broke a deadline; True if it did."""
+        if now - self.last_read > self._config.idle_timeout:
+            _LOGGER.info(
+                "Closing %s: nothing received for %.0f s", self._name, self._config.idle_timeout
+            )
+        elif self.panel is None and now - self.opened > self._config.hello_timeout:
+            # A panel says hello as soon as it connects; a peer that never does must
+            # not hold one of the limited connections forever by trickling bytes.
             self._log.report(
                 f"no hello {self.ip}",
                 "Closing %s: no hello within %.0f s",
                 self._name,
                 self._config.hello_timeout,
             )
-            self.close()
+        else:
+            return False
+        self.close()
+        return True
 
     @property
     def ip(self) -> str:
@@ -210,9 +210,10 @@ class PanelConnection:
                 why,
                 item.frame.hex(" "),
             )
-        self._listener.record(
-            MessageRecord(now, self.peer, self.guid, "panel", item.frame, message, item.events)
-        )
+        if self._listener.wants_messages:
+            self._listener.record(
+                MessageRecord(now, self.peer, self.guid, "panel", item.frame, message, item.events)
+            )
         for event in item.events:
             self._deliver(event)
         self._answer(item)
@@ -298,12 +299,13 @@ class PanelConnection:
     async def _flush(self) -> None:
         """Backpressure both ways, bounded so a stuck peer cannot stall the other side."""
         timeout = self._config.reply_timeout
-        try:
-            async with asyncio.timeout(timeout):
-                await self._writer.drain()
-        except TimeoutError:
-            _LOGGER.info("Closing %s: it took no data for %.0f s", self._name, timeout)
-            self._closing = True
+        if self._writer.transport.get_write_buffer_size():  # no timer when nothing waits
+            try:
+                async with asyncio.timeout(timeout):
+                    await self._writer.drain()
+            except TimeoutError:
+                _LOGGER.info("Closing %s: it took no data for %.0f s", self._name, timeout)
+                self._closing = True
         if self.upstream is not None:
             # Never wait for the cloud here: the panel's next frames (and their
             # events) must not queue behind it. A cloud that falls this far
@@ -336,9 +338,10 @@ class PanelConnection:
             else:
                 self._write_panel(frame)
                 forwarded = forwarded or isinstance(message, _REPLIES)
-            self._listener.record(
-                MessageRecord(now, self.peer, self.guid, "cloud", frame, message, ())
-            )
+            if self._listener.wants_messages:
+                self._listener.record(
+                    MessageRecord(now, self.peer, self.guid, "cloud", frame, message, ())
+                )
         if forwarded:
             # Only a reply that reaches the panel answers it: neither the cloud's
             # answer to a hello we replayed nor a command of its own does.
@@ -387,9 +390,6 @@ class PanelConnection:
 
     async def _finish(self) -> None:
         self._closing = True
-        if self._hello_deadline is not None:
-            self._hello_deadline.cancel()
-            self._hello_deadline = None
         if self._pending_timer is not None:
             self._pending_timer.cancel()
             self._pending_timer = None

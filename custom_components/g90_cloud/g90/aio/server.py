@@ -11,7 +11,7 @@ import asyncio
 from collections.abc import Callable
 import contextlib
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 import errno
 import logging
 import socket
@@ -53,6 +53,8 @@ class ListenerConfig:
     max_connections: int = 256
     reply_timeout: float = 5.0
     """How long the upstream may take to answer before we answer ourselves."""
+    max_known_panels: int = 1024
+    """Disconnected panels beyond this many are forgotten, oldest first."""
     hold_limit: int = 256
     """Events held per connection until it says who it is."""
     backlog_limit: int = 256
@@ -117,6 +119,7 @@ class Listener:
         self.panels: dict[str, PanelStatus] = {}
         self.stats = _Stats()
         self._server: asyncio.Server | None = None
+        self._sweeper: asyncio.Task[None] | None = None
         self._connections: set[PanelConnection] = set()
         self._tasks: set[asyncio.Task[None]] = set()
 
@@ -146,6 +149,7 @@ class Listener:
             )
         except OSError as err:
             raise ListenerBindError(self.config.host, self.config.port, err) from err
+        self._sweeper = asyncio.create_task(self._sweep(), name="g90 listener deadlines")
         _LOGGER.info(
             "Listening for G90 panels on %s:%s (announcing %s:%s%s)",
             self.config.host,
@@ -157,8 +161,28 @@ class Listener:
             else "",
         )
 
+    @property
+    def wants_messages(self) -> bool:
+        """Whether anyone takes every decoded message (records are built only then)."""
+        return self._on_message is not None
+
+    async def _sweep(self) -> None:
+        """Close connections past their idle or hello deadline: one timer for all."""
+        period = min(self.config.idle_timeout, self.config.hello_timeout) / 4
+        loop = asyncio.get_running_loop()
+        while True:
+            await asyncio.sleep(period)
+            now = loop.time()
+            for connection in list(self._connections):
+                connection.overdue(now)
+
     async def close(self) -> None:
         """Stop listening, close every panel and upstream connection, and wait for them."""
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+            self._sweeper = None
         if self._server is not None:
             self._server.close()
         for connection in list(self._connections):
@@ -225,6 +249,7 @@ class Listener:
         """A connection said hello as `guid` at `now`."""
         panel = self.panels.get(guid)
         if panel is None:
+            self._forget_stale_panels()
             panel = self.panels[guid] = PanelStatus(guid)
             _LOGGER.info("Panel %s connected from %s", guid, peer)
         panel.connections += 1
@@ -234,6 +259,16 @@ class Listener:
         panel.upstream_connected = upstream_connected
         self.panel_changed(panel)
         return panel
+
+    def _forget_stale_panels(self) -> None:
+        """Keep the table of known panels bounded: GUIDs come from the network."""
+        excess = len(self.panels) - self.config.max_known_panels + 1
+        if excess <= 0:
+            return
+        gone = [panel for panel in self.panels.values() if not panel.connected]
+        gone.sort(key=lambda panel: panel.last_device_packet or datetime.min.replace(tzinfo=UTC))
+        for panel in gone[:excess]:
+            del self.panels[panel.guid]
 
     def panel_detached(self, panel: PanelStatus, counters: Counters) -> None:
         """A connection of `panel` ended."""
