@@ -6,10 +6,12 @@ listen port is free right now, and that chaining does not loop back to us.
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 import errno
 import ipaddress
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from homeassistant.components import network
 from homeassistant.config_entries import (
@@ -37,14 +39,18 @@ from .const import (
     CONF_CLOUD_PORT,
     CONF_LOCAL_IP,
     CONF_LOCAL_PORT,
+    CONF_PANEL_IP,
     CONF_UPSTREAM_HOST,
     CONF_UPSTREAM_PORT,
     DEFAULT_LOCAL_IP,
     DEFAULT_PORT,
     DOMAIN,
+    PANEL_WAIT,
 )
 from .g90.aio.server import port_available
-from .hub import entry_settings
+from .g90.local import PANEL_LOCAL_PORT
+from .hub import G90Hub, entry_settings
+from .pointing import Outcome, point_and_wait
 
 PORT_SELECTOR = NumberSelector(NumberSelectorConfig(mode=NumberSelectorMode.BOX, step=1))
 PORT_FIELDS = (CONF_LOCAL_PORT, CONF_CLOUD_PORT, CONF_UPSTREAM_PORT)
@@ -103,6 +109,10 @@ def _settings_schema(defaults: dict[str, Any]) -> probatio.Schema:
             ): PORT_SELECTOR,
         }
     )
+
+
+def _with_panel_ip(schema: probatio.Schema) -> probatio.Schema:
+    return schema.extend({probatio.Optional(CONF_PANEL_IP): TextSelector()})
 
 
 async def _default_settings(hass: HomeAssistant) -> dict[str, Any]:
@@ -185,7 +195,100 @@ async def validate_settings(
     return clean, errors
 
 
-class G90CloudConfigFlow(ConfigFlow, domain=DOMAIN):
+class _PointPanelSteps:
+    """Steps shared by the config and options flows: point a panel here, then finish.
+
+    The owning flow sets `_settings` and `_panel_ip` and implements `_finish()`.
+    """
+
+    hass: HomeAssistant
+    _settings: dict[str, Any]
+    _panel_ip: str
+    _point_task: asyncio.Task[tuple[Outcome, str | None]] | None = None
+    if TYPE_CHECKING:
+        async_show_progress: Callable[..., ConfigFlowResult]
+        async_show_progress_done: Callable[..., ConfigFlowResult]
+        async_show_menu: Callable[..., ConfigFlowResult]
+
+    def _hub(self) -> G90Hub | None:
+        return None
+
+    async def _finish(self) -> ConfigFlowResult:
+        raise NotImplementedError
+
+    def _placeholders(self) -> dict[str, str]:
+        return {
+            "panel_ip": self._panel_ip,
+            "address": f"{self._settings[CONF_CLOUD_IP]}:{self._settings[CONF_CLOUD_PORT]}",
+            "seconds": str(int(PANEL_WAIT.total_seconds())),
+        }
+
+    async def async_step_point_panel(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """Send the panel our address over its local protocol; wait for it to connect."""
+        if self._point_task is None:
+            self._point_task = self.hass.async_create_task(
+                point_and_wait(
+                    self.hass,
+                    self._settings,
+                    self._panel_ip,
+                    self._hub(),
+                    panel_port=PANEL_LOCAL_PORT,
+                )
+            )
+        if not self._point_task.done():
+            return self.async_show_progress(
+                step_id="point_panel",
+                progress_action="wait_for_panel",
+                progress_task=self._point_task,
+                description_placeholders=self._placeholders(),
+            )
+        outcome, _guid = self._point_task.result()
+        self._point_task = None
+        return self.async_show_progress_done(next_step_id=outcome.value)
+
+    async def async_step_panel_connected(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The panel connected: done."""
+        return await self._finish()
+
+    async def async_step_panel_timeout(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """No panel connected in time: try again, or finish without it."""
+        return self.async_show_menu(
+            step_id="panel_timeout",
+            menu_options=["point_panel", "finish"],
+            description_placeholders=self._placeholders(),
+        )
+
+    async def async_step_panel_unreachable(
+        self, user_input: dict[str, Any] | None = None
+    ) -> ConfigFlowResult:
+        """The datagram could not be sent (or the port could not be opened to wait)."""
+        return self.async_show_menu(
+            step_id="panel_unreachable",
+            menu_options=["point_panel", "finish"],
+            description_placeholders=self._placeholders(),
+        )
+
+    async def async_step_finish(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
+        """Save the settings (the panel can be pointed later, or by a router rule)."""
+        return await self._finish()
+
+
+def _panel_ip(user_input: dict[str, Any], errors: dict[str, str]) -> str:
+    """The optional panel address of a form; an error if it is not an IPv4 address."""
+    text = str(user_input.get(CONF_PANEL_IP) or "").strip()
+    address = _ip(text) if text else None
+    if text and (address is None or address.version != 4):
+        errors[CONF_PANEL_IP] = "invalid_panel_ip"
+    return text
+
+
+class G90CloudConfigFlow(ConfigFlow, _PointPanelSteps, domain=DOMAIN):
     """Set up a listener for G90 panels."""
 
     VERSION = 1
@@ -207,13 +310,22 @@ class G90CloudConfigFlow(ConfigFlow, domain=DOMAIN):
             ):
                 return self.async_abort(reason="already_configured")
             clean, errors = await validate_settings(self.hass, user_input)
+            panel_ip = _panel_ip(user_input, errors)
             if not errors:
-                return self.async_create_entry(
-                    title=f"G90 Cloud (port {clean[CONF_LOCAL_PORT]})", data=clean
-                )
+                self._settings = clean
+                if panel_ip:
+                    self._panel_ip = panel_ip
+                    return await self.async_step_point_panel()
+                return await self._finish()
             defaults |= user_input
         return self.async_show_form(
-            step_id="user", data_schema=_settings_schema(defaults), errors=errors
+            step_id="user", data_schema=_with_panel_ip(_settings_schema(defaults)), errors=errors
+        )
+
+    async def _finish(self) -> ConfigFlowResult:
+        clean = self._settings
+        return self.async_create_entry(
+            title=f"G90 Cloud (port {clean[CONF_LOCAL_PORT]})", data=clean
         )
 
     async def async_step_reconfigure(
@@ -240,7 +352,7 @@ class G90CloudConfigFlow(ConfigFlow, domain=DOMAIN):
         )
 
 
-class G90CloudOptionsFlow(OptionsFlowWithReload):
+class G90CloudOptionsFlow(OptionsFlowWithReload, _PointPanelSteps):
     """The listener's settings and which panels may connect."""
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
@@ -253,8 +365,18 @@ class G90CloudOptionsFlow(OptionsFlowWithReload):
             guids = [str(guid).strip() for guid in user_input.get(CONF_ALLOWED_GUIDS) or []]
             if any(not GUID.match(guid) for guid in guids):
                 errors[CONF_ALLOWED_GUIDS] = "invalid_guid"
+            panel_ip = _panel_ip(user_input, errors)
             if not errors:
-                return self.async_create_entry(data=clean | {CONF_ALLOWED_GUIDS: guids})
+                self._settings = clean | {CONF_ALLOWED_GUIDS: guids}
+                if panel_ip:
+                    # Pointed at the settings in force now (the running listener
+                    # waits for it); new settings apply once saved.
+                    self._settings = entry_settings(entry) | {CONF_ALLOWED_GUIDS: guids}
+                    self._saved = clean | {CONF_ALLOWED_GUIDS: guids}
+                    self._panel_ip = panel_ip
+                    return await self.async_step_point_panel()
+                self._saved = self._settings
+                return await self._finish()
             defaults |= user_input
         known = set(entry.runtime_data.panels) if hasattr(entry, "runtime_data") else set()
         known |= set(defaults.get(CONF_ALLOWED_GUIDS) or [])
@@ -267,4 +389,13 @@ class G90CloudOptionsFlow(OptionsFlowWithReload):
                 )
             }
         )
-        return self.async_show_form(step_id="init", data_schema=schema, errors=errors)
+        return self.async_show_form(
+            step_id="init", data_schema=_with_panel_ip(schema), errors=errors
+        )
+
+    def _hub(self) -> G90Hub | None:
+        entry = self.config_entry
+        return entry.runtime_data if entry.state is ConfigEntryState.LOADED else None
+
+    async def _finish(self) -> ConfigFlowResult:
+        return self.async_create_entry(data=self._saved)

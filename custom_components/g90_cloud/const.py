@@ -14,6 +14,8 @@ CONF_CLOUD_PORT: Final = "cloud_port"
 CONF_UPSTREAM_HOST: Final = "upstream_host"
 CONF_UPSTREAM_PORT: Final = "upstream_port"
 CONF_ALLOWED_GUIDS: Final = "allowed_guids"
+CONF_PANEL_IP: Final = "panel_ip"
+"""Optional, in the flows: a panel to point at Home Assistant over its local UDP protocol."""
 
 DEFAULT_LOCAL_IP: Final = "0.0.0.0"
 DEFAULT_PORT: Final = 5678
@@ -33,4 +35,6 @@ PACKET_TIME_RESOLUTION: Final = timedelta(minutes=5)
 REPEAT_WINDOW: Final = timedelta(seconds=10)
 """The same arming reported again within this long is marked `repeat`."""
 RAW_FRAMES_KEPT: Final = 50
+PANEL_WAIT: Final = timedelta(seconds=120)
+"""How long the flows wait for a panel to connect after pointing it here."""
 """Frames per panel kept for diagnostics."""

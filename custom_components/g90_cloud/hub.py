@@ -8,6 +8,7 @@ entities notified -> `g90_cloud_event` fired on the bus -> store saved (debounce
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -110,6 +111,8 @@ class G90Hub:
         self._listeners: dict[tuple[str, ...], list[CALLBACK_TYPE]] = {}
         self._event_listeners: dict[str, list[Callable[[PanelEvent], None]]] = {}
         self._last_report: dict[tuple[str, EventType], float] = {}
+        self._connections_seen: dict[str, int] = {}
+        self._connection_waiters: set[asyncio.Future[str]] = set()
         self._clear_timers: dict[tuple[str, int], CALLBACK_TYPE] = {}
         self._unsubscribe: list[CALLBACK_TYPE] = []
 
@@ -186,7 +189,20 @@ class G90Hub:
     # --- from the listener --------------------------------------------------------
 
     @callback
+    def async_next_connection(self) -> asyncio.Future[str]:
+        """Resolves with the GUID of the next panel connection that says hello."""
+        waiter: asyncio.Future[str] = self.hass.loop.create_future()
+        self._connection_waiters.add(waiter)
+        waiter.add_done_callback(self._connection_waiters.discard)
+        return waiter
+
+    @callback
     def _on_panel(self, status: PanelStatus) -> None:
+        if status.connections > self._connections_seen.get(status.guid, 0):
+            for waiter in list(self._connection_waiters):
+                if not waiter.done():
+                    waiter.set_result(status.guid)
+        self._connections_seen[status.guid] = status.connections
         panel = self._panel(status.guid)
         panel.connected = status.connected
         panel.peer = status.peer
