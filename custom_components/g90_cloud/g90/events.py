@@ -312,6 +312,16 @@ def status_event(data: bytes, raw: bytes, guid: str | None) -> PanelEvent:
     """The event of a status change payload, read by kind; a short one as far as it goes."""
     if len(data) >= _ZONE_LAYOUT.size:  # every field present: the common case
         kind = data[0]
+        if kind == AlertKind.SENSOR_ACTIVITY:  # the commonest alert: no further call
+            _, zone, source, state, name, timestamp = _ZONE_LAYOUT.unpack_from(data)
+            event_type, button, action, tamper = _ACTIVITY.get(
+                source << 8 | state
+            ) or _activity_entry(source, state)
+            return _new_tuple(
+                PanelEvent,
+                (event_type, guid, zone, _zone_name(name), timestamp, source, None, state, tamper,
+                 button, action, None, raw),
+            )  # fmt: skip
         if kind in _ZONE_KINDS:
             _, zone, type_or_source, state, name, timestamp = _ZONE_LAYOUT.unpack_from(data)
             if kind == AlertKind.ALARM:
@@ -392,23 +402,45 @@ def _alarm_event(  # noqa: PLR0917 - positional: the hot path
     )
 
 
-def _activity_table() -> dict[tuple[int, int], tuple[EventType, str | None, str | None]]:
-    """(source, state) -> (event type, button, action) for the sources with own states."""
-    table: dict[tuple[int, int], tuple[EventType, str | None, str | None]] = {}
-    for state, button in REMOTE_BUTTONS.items():
-        table[AlertSource.REMOTE, state] = (EventType.REMOTE_BUTTON, button, None)
-    for state, action in RFID_ACTIONS.items():
-        table[AlertSource.RFID, state] = (EventType.RFID, None, action)
-    for state, event_type in INFRARED_STATE_EVENTS.items():
-        table[AlertSource.INFRARED, state] = (event_type, None, None)
-    return {(int(source), state): entry for (source, state), entry in table.items()}
+_ActivityEntry = tuple[EventType, str | None, str | None, bool | None]
+"""(event type, button, action, tamper) of a sensor activity."""
+_SENSOR_LIKE_SOURCES: Final = (
+    AlertSource.PANEL,
+    AlertSource.SENSOR,
+    AlertSource.TAMPER,
+    AlertSource.FINGERPRINT,
+)
+
+
+def _activity_entry(source: int, state: int) -> _ActivityEntry:
+    """How a (source, state) pair reads; any pair, known or not."""
+    if source == AlertSource.REMOTE and state in REMOTE_BUTTONS:
+        return (EventType.REMOTE_BUTTON, REMOTE_BUTTONS[state], None, None)
+    if source == AlertSource.RFID and state in RFID_ACTIONS:
+        return (EventType.RFID, None, RFID_ACTIONS[state], None)
+    if source == AlertSource.DOORBELL:
+        return (EventType.DOORBELL, None, None, None)
+    if source == AlertSource.INFRARED:
+        event_type = INFRARED_STATE_EVENTS.get(state, EventType.SENSOR_ACTIVITY)
+    elif source in (AlertSource.REMOTE, AlertSource.RFID):
+        # A state nobody has described: the zone is still known to be active.
+        event_type = EventType.SENSOR_ACTIVITY
+    else:
+        event_type = SENSOR_STATE_EVENTS.get(state, EventType.SENSOR_ACTIVITY)
+    return (event_type, None, None, False if event_type is EventType.ALARM else None)
+
+
+def _activity_table() -> dict[int, _ActivityEntry]:
+    """Every described (source, state), keyed `source << 8 | state`: one lookup per alert."""
+    pairs = [(AlertSource.REMOTE, state) for state in REMOTE_BUTTONS]
+    pairs += [(AlertSource.RFID, state) for state in RFID_ACTIONS]
+    pairs += [(AlertSource.INFRARED, state) for state in INFRARED_STATE_EVENTS]
+    pairs += [(AlertSource.DOORBELL, state) for state in range(256)]
+    pairs += [(source, state) for source in _SENSOR_LIKE_SOURCES for state in SENSOR_STATE_EVENTS]
+    return {int(source) << 8 | state: _activity_entry(source, state) for source, state in pairs}
 
 
 _ACTIVITY: Final = _activity_table()
-_OWN_STATE_SOURCES: Final = frozenset(
-    {int(AlertSource.REMOTE), int(AlertSource.RFID), int(AlertSource.INFRARED)}
-)
-_DOORBELL: Final = int(AlertSource.DOORBELL)
 
 
 def _activity_event(  # noqa: PLR0917 - positional: the hot path
@@ -421,18 +453,8 @@ def _activity_event(  # noqa: PLR0917 - positional: the hot path
     guid: str | None,
 ) -> PanelEvent:
     """A sensor activity, read by who raised it."""
-    button = action = None
-    entry = _ACTIVITY.get((source, state))
-    if entry is not None:
-        event_type, button, action = entry
-    elif source == _DOORBELL:
-        event_type = EventType.DOORBELL
-    elif source in _OWN_STATE_SOURCES:
-        # A state nobody has described: the zone is still known to be active.
-        event_type = EventType.SENSOR_ACTIVITY
-    else:
-        event_type = SENSOR_STATE_EVENTS.get(state, EventType.SENSOR_ACTIVITY)
-    tamper = False if event_type is EventType.ALARM else None
+    entry = _ACTIVITY.get(source << 8 | state) or _activity_entry(source, state)
+    event_type, button, action, tamper = entry
     return _new_tuple(
         PanelEvent,
         (event_type, guid, zone, name, timestamp, source, None, state, tamper, button, action,
@@ -508,44 +530,46 @@ def _name(value: Any) -> str | None:
 def _zone_notification(
     kind: EventType, args: list[Any], raw: bytes, guid: str | None
 ) -> PanelEvent:
-    name = _name(args[1]) if len(args) > 1 else None
-    return _event(kind, guid, args[0], name, None, None, None, None, None, None, None, raw)
+    name = args[1] if len(args) > 1 and type(args[1]) is str else None
+    return _new_tuple(
+        PanelEvent,
+        (kind, guid, args[0], name, None, None, None, None, None, None, None, None, raw),
+    )
+
+
+_ZONE_NOTIFICATIONS: Final = {
+    5: EventType.SENSOR_ACTIVITY,  # sensor activity, e.g. motion
+    6: EventType.DOOR_OPEN_WHEN_ARMING,
+}
 
 
 def _notification_170(data: Any, raw: bytes, guid: str | None) -> PanelEvent | None:
-    if not (type(data) is list and data and _is_int(data[0])):
+    if not (type(data) is list and data and type(data[0]) is int):
         return None
     kind = data[0]
     args = data[1] if len(data) > 1 and type(data[1]) is list else []
+    zone = args[0] if args and type(args[0]) is int else None
+    if kind in _ZONE_NOTIFICATIONS:
+        return (
+            _zone_notification(_ZONE_NOTIFICATIONS[kind], args, raw, guid)
+            if zone is not None
+            else None
+        )
     if kind == 1:  # arm / disarm / alarm
-        if args and _is_int(args[0]) and args[0] in ARM_NOTIFICATION_EVENTS:
-            return _event(
-                ARM_NOTIFICATION_EVENTS[args[0]],
-                guid,
-                None,
-                None,
-                None,
-                None,
-                None,
-                args[0],
-                None,
-                None,
-                None,
-                raw,
-            )
+        state = args[0] if args else None
+        if type(state) is int and state in ARM_NOTIFICATION_EVENTS:
+            return _new_tuple(
+                PanelEvent,
+                (ARM_NOTIFICATION_EVENTS[state], guid, None, None, None, None, None, state, None,
+                 None, None, None, raw),
+            )  # fmt: skip
         return None
     if kind == 8:  # firmware updating
         return PanelEvent(EventType.FIRMWARE_UPDATING, guid, raw=raw)
-    if not (args and _is_int(args[0])):
-        return None
-    if kind == 4:  # sensor added (1) or changed (2)
-        change = args[2] if len(args) > 2 and _is_int(args[2]) else None
+    if kind == 4 and zone is not None:  # sensor added (1) or changed (2)
+        change = args[2] if len(args) > 2 and type(args[2]) is int else None
         event_type = SENSOR_CHANGE_EVENTS.get(change) if change is not None else None
         return _zone_notification(event_type, args, raw, guid) if event_type else None
-    if kind == 5:  # sensor activity, e.g. motion
-        return _zone_notification(EventType.SENSOR_ACTIVITY, args, raw, guid)
-    if kind == 6:  # door open while arming
-        return _zone_notification(EventType.DOOR_OPEN_WHEN_ARMING, args, raw, guid)
     return None
 
 

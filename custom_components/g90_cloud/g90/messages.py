@@ -26,8 +26,10 @@ from .wire import (
 )
 
 _VERSION_AND_SEQUENCE: Final = struct.Struct("<HH")
-_HELLO: Final = struct.Struct("<15sx4i3sx6i")
-_HELLO_DISCOVERY: Final = struct.Struct("<15sx4i3sx3i")
+# The notes' `<15sx4i3sx6i` and `<15sx4i3sx3i`, with the pad bytes read as `c`
+# so that a non-zero pad byte survives the round trip.
+_HELLO: Final = struct.Struct("<15sc4i3sc6i")
+_HELLO_DISCOVERY: Final = struct.Struct("<15sc4i3sc3i")
 _COMMAND_RESPONSE_HEAD: Final = struct.Struct("<HiHiHH")
 _COMMAND_HEAD: Final = struct.Struct("<HHHi")
 _INT32: Final = struct.Struct("<i")
@@ -131,30 +133,54 @@ class Ping(Message):
         return cls(payload, flag=flag)
 
 
-_HELLO_PADS: Final = (15, 35)
-"""Offsets of the pad bytes after the GUID and after the firmware (seen as 0)."""
-
-
 def _unpack_hello(
     layout: struct.Struct, payload: bytes
 ) -> tuple[str, str, tuple[int, ...], bytes, bytes]:
     if len(payload) < layout.size:
         raise MessageDecodeError(f"payload is {len(payload)} bytes, expected {layout.size}")
-    guid, *numbers = layout.unpack_from(payload)
-    firmware = numbers.pop(4)
-    padding = bytes(payload[offset] for offset in _HELLO_PADS)
-    return _text(guid), _text(firmware), tuple(numbers), payload[layout.size :], padding
+    values = layout.unpack_from(payload)
+    return (
+        _text(values[0]),
+        _text(values[6]),
+        values[2:6] + values[8:],
+        payload[layout.size :],
+        values[1] + values[7],
+    )
 
 
 def _pack_hello(
     layout: struct.Struct, guid: str, firmware: str, numbers: tuple[int, ...], padding: bytes
 ) -> bytes:
-    packed = bytearray(
-        layout.pack(_untext(guid, 15), *numbers[:4], _untext(firmware, 3), *numbers[4:])
+    return layout.pack(
+        _untext(guid, 15),
+        padding[0:1],
+        *numbers[:4],
+        _untext(firmware, 3),
+        padding[1:2],
+        *numbers[4:],
     )
-    for offset, value in zip(_HELLO_PADS, padding, strict=True):
-        packed[offset] = value
-    return bytes(packed)
+
+
+def _hello_builder(kind: type[Hello | HelloDiscovery]) -> Callable[[bytes, int, int], Message]:
+    """Hello is the heartbeat: built slot by slot, as _slot_builder does for alerts."""
+    new = object.__new__
+    setters = [
+        vars(kind)[name].__set__ for name in ("guid", "firmware", "numbers", "trailing", "padding")
+    ]
+    set_flag = vars(Message)["flag"].__set__
+    set_sequence = vars(VersionedMessage)["sequence"].__set__
+    layout = kind.LAYOUT
+
+    def build(payload: bytes, flag: int, sequence: int) -> Message:
+        values = _unpack_hello(layout, payload)
+        message = new(kind)
+        for setter, value in zip(setters, values, strict=True):
+            setter(message, value)
+        set_flag(message, flag)
+        set_sequence(message, sequence)
+        return message
+
+    return build
 
 
 @dataclass(frozen=True, slots=True)
@@ -574,11 +600,14 @@ def _slot_builder(kind: type[Message], payload_field: str) -> Callable[[bytes, i
 _FAST_BUILDERS: Final[dict[type[Message], Callable[[bytes, int, int], Message]]] = {
     StatusChange: _slot_builder(StatusChange, "data"),
     Notification: _slot_builder(Notification, "body"),
+    Hello: _hello_builder(Hello),
+    HelloDiscovery: _hello_builder(HelloDiscovery),
 }
 
 # The decode table keyed by one int, read straight from the header as
 # command | source << 8 | destination << 16: one dict lookup per frame.
 _HEADER_KEY: Final = struct.Struct("<HBBi")  # command+source, flag, destination, length
+_HEADER_AND_VERSION: Final = struct.Struct("<HBBiHH")  # the same, then version and sequence
 _BY_KEY: Final[dict[int, tuple[type[Message], bool, Callable[[bytes, int, int], Message]]]] = {
     command | source << 8 | destination << 16: (
         kind,
@@ -597,26 +626,28 @@ def message_type(command: int, source: int, destination: int) -> type[Message] |
 def decode(frame: bytes) -> Message:
     """One whole frame (as the framer yields it) to a message. Never raises."""
     size = len(frame)
-    if size < BASIC_HEADER_SIZE:
+    if size >= VERSIONED_HEADER_SIZE:  # most frames: the whole versioned header at once
+        command_source, flag, destination, length, version, sequence = (
+            _HEADER_AND_VERSION.unpack_from(frame)
+        )
+    elif size >= BASIC_HEADER_SIZE:
+        command_source, flag, destination, length = _HEADER_KEY.unpack_from(frame)
+        version = sequence = -1
+    else:
         return Malformed(frame, f"{size} bytes, shorter than a header")
-    command_source, flag, destination, length = _HEADER_KEY.unpack_from(frame)
     if length != size:
         return Malformed(frame, f"length field {length} but the frame has {size} bytes")
     known = _BY_KEY.get(command_source | destination << 16)
     if known is None:
         return Unknown(frame, flag=flag)
     kind, versioned, build = known
-    if not versioned:
-        try:
-            return build(frame[BASIC_HEADER_SIZE:], flag, 0)
-        except (MessageDecodeError, struct.error) as err:
-            return Malformed(frame, f"{kind.NAME}: {err}")
-    if size < VERSIONED_HEADER_SIZE:
-        return Malformed(frame, f"{kind.NAME}: {size} bytes, shorter than a versioned header")
-    version, sequence = _VERSION_AND_SEQUENCE.unpack_from(frame, BASIC_HEADER_SIZE)
-    if version != PROTOCOL_VERSION:
-        return Malformed(frame, f"{kind.NAME}: protocol version {version}, expected 1")
     try:
+        if not versioned:
+            return build(frame[BASIC_HEADER_SIZE:], flag, 0)
+        if version < 0:
+            return Malformed(frame, f"{kind.NAME}: {size} bytes, shorter than a versioned header")
+        if version != PROTOCOL_VERSION:
+            return Malformed(frame, f"{kind.NAME}: protocol version {version}, expected 1")
         return build(frame[VERSIONED_HEADER_SIZE:], flag, sequence)
     except (MessageDecodeError, struct.error) as err:
         return Malformed(frame, f"{kind.NAME}: {err}")
