@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 import struct
-from typing import ClassVar, Final, Self
+from typing import Any, ClassVar, Final, Self
 
 from .wire import (
     BASIC_HEADER_SIZE,
@@ -161,14 +161,18 @@ def _pack_hello(
     )
 
 
-def _hello_builder(kind: type[Hello | HelloDiscovery]) -> Callable[[bytes, int, int], Message]:
+def _slot(kind: type[Message], name: str) -> Any:
+    """The slot descriptor of field `name`, in whichever class of `kind` defines it."""
+    return next(vars(cls)[name] for cls in kind.__mro__ if name in vars(cls))
+
+
+def _hello_builder(kind: type[Introduction]) -> Callable[[bytes, int, int], Message]:
     """Hello is the heartbeat: built slot by slot, as _slot_builder does for alerts."""
     new = object.__new__
-    setters = [
-        vars(kind)[name].__set__ for name in ("guid", "firmware", "numbers", "trailing", "padding")
-    ]
-    set_flag = vars(Message)["flag"].__set__
-    set_sequence = vars(VersionedMessage)["sequence"].__set__
+    names = ("guid", "firmware", "numbers", "trailing", "padding")
+    setters = [_slot(kind, name).__set__ for name in names]
+    set_flag = _slot(kind, "flag").__set__
+    set_sequence = _slot(kind, "sequence").__set__
     layout = kind.LAYOUT
 
     def build(payload: bytes, flag: int, sequence: int) -> Message:
@@ -184,26 +188,22 @@ def _hello_builder(kind: type[Hello | HelloDiscovery]) -> Callable[[bytes, int, 
 
 
 @dataclass(frozen=True, slots=True)
-class Hello(VersionedMessage):
-    """The panel introduces itself; about once a minute, so it is the heartbeat too."""
+class Introduction(VersionedMessage):
+    """What hello and hello (discovery) share: who the panel is, and its firmware."""
 
-    NAME = "hello"
-    COMMAND = Command.HELLO
-    SOURCE = Direction.DEVICE
-    DESTINATION = Direction.CLOUD
-    LAYOUT: ClassVar[struct.Struct] = _HELLO
+    LAYOUT: ClassVar[struct.Struct]
 
     guid: str
     firmware: str
-    numbers: tuple[int, ...] = (0,) * 10
-    """The ten int32 fields of unknown meaning: four before the firmware, six after."""
+    numbers: tuple[int, ...] = ()
+    """The int32 fields of unknown meaning: four before the firmware, the rest after."""
     trailing: bytes = b""
     """Bytes past the known layout (none seen so far), kept as they are."""
     padding: bytes = bytes(2)
     """The pad bytes after the GUID and after the firmware (seen as 0), kept as they are."""
 
     def payload(self) -> bytes:
-        """`<15sx4i3sx6i`, then any trailing bytes."""
+        """The layout, then any trailing bytes."""
         return (
             _pack_hello(self.LAYOUT, self.guid, self.firmware, self.numbers, self.padding)
             + self.trailing
@@ -217,34 +217,29 @@ class Hello(VersionedMessage):
 
 
 @dataclass(frozen=True, slots=True)
-class HelloDiscovery(VersionedMessage):
+class Hello(Introduction):
+    """The panel introduces itself; about once a minute, so it is the heartbeat too."""
+
+    NAME = "hello"
+    COMMAND = Command.HELLO
+    SOURCE = Direction.DEVICE
+    DESTINATION = Direction.CLOUD
+    LAYOUT = _HELLO  # <15sx4i3sx6i>
+
+    numbers: tuple[int, ...] = (0,) * 10
+
+
+@dataclass(frozen=True, slots=True)
+class HelloDiscovery(Introduction):
     """The panel asks where the cloud is (after a restart or a server change)."""
 
     NAME = "hello_discovery"
     COMMAND = Command.HELLO
     SOURCE = Direction.DEVICE_DISCOVERY
     DESTINATION = Direction.CLOUD
-    LAYOUT: ClassVar[struct.Struct] = _HELLO_DISCOVERY
+    LAYOUT = _HELLO_DISCOVERY  # <15sx4i3sx3i>
 
-    guid: str
-    firmware: str
     numbers: tuple[int, ...] = (0,) * 7
-    """The seven int32 fields of unknown meaning: four before the firmware, three after."""
-    trailing: bytes = b""
-    padding: bytes = bytes(2)
-
-    def payload(self) -> bytes:
-        """`<15sx4i3sx3i`, then any trailing bytes."""
-        return (
-            _pack_hello(self.LAYOUT, self.guid, self.firmware, self.numbers, self.padding)
-            + self.trailing
-        )
-
-    @classmethod
-    def from_payload(cls, payload: bytes, flag: int, sequence: int) -> Self:
-        """GUID, firmware, unknown numbers."""
-        guid, firmware, numbers, trailing, padding = _unpack_hello(cls.LAYOUT, payload)
-        return cls(guid, firmware, numbers, trailing, padding, flag=flag, sequence=sequence)
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,9 +17,9 @@ from .messages import (
     DiscoveryReply,
     Hello,
     HelloAck,
-    HelloDiscovery,
     HelloInfo,
     HelloReply,
+    Introduction,
     Message,
     Notification,
     Ping,
@@ -133,7 +133,7 @@ class Session:
                 )
             elif isinstance(message, Ping):
                 append(_new(Inbound, (frame, message, (), frame)))
-            elif isinstance(message, (Hello, HelloDiscovery)):
+            elif isinstance(message, Introduction):
                 reply = self._identify(message)
                 guid = self.guid
                 append(_new(Inbound, (frame, message, (), reply)))
@@ -141,7 +141,7 @@ class Session:
                 append(_new(Inbound, (frame, message, events_from(message, frame, guid), b"")))
         return result
 
-    def _identify(self, message: Hello | HelloDiscovery) -> bytes:
+    def _identify(self, message: Introduction) -> bytes:
         """Learn who the panel is; the reply its hello calls for."""
         if message.guid:
             self.guid = message.guid
