@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import socket
 from typing import Any
+from unittest.mock import patch
 
 from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, STATE_OFF, STATE_UNAVAILABLE
@@ -273,3 +274,19 @@ async def test_remove_a_device_of_another_kind(
         config_entry_id=init_integration.entry_id, identifiers={(DOMAIN, "GZ00000Z0000000")}
     )
     assert await async_remove_config_entry_device(hass, init_integration, unknown)
+
+
+async def test_entry_without_an_announced_address_uses_the_lan_address(
+    hass: HomeAssistant, free_port: int
+) -> None:
+    """An entry made elsewhere (or by an older version) may lack cloud_ip: it still loads."""
+    entry = MockConfigEntry(domain=DOMAIN, data={"local_ip": "127.0.0.1", "local_port": free_port})
+    entry.add_to_hass(hass)
+    with patch("homeassistant.components.network.async_get_source_ip", return_value="192.0.2.7"):
+        assert await hass.config_entries.async_setup(entry.entry_id)
+        await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    result = await simulate("127.0.0.1", free_port, [], speed=1000)
+    assert result.problems == []
+    assert result.announced_ip == "192.0.2.7"
+    assert result.announced_port == 5678

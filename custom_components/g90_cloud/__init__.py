@@ -11,9 +11,9 @@ from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 
-from .const import CONF_LOCAL_IP, CONF_LOCAL_PORT, DOMAIN
+from .const import CONF_CLOUD_IP, CONF_LOCAL_IP, CONF_LOCAL_PORT, DOMAIN
 from .g90.aio.server import ListenerBindError
-from .hub import G90ConfigEntry, G90Hub
+from .hub import G90ConfigEntry, G90Hub, async_lan_address, entry_settings
 
 PLATFORMS = [
     Platform.ALARM_CONTROL_PANEL,
@@ -29,7 +29,9 @@ def _issue_id(entry: G90ConfigEntry) -> str:
 
 async def async_setup_entry(hass: HomeAssistant, entry: G90ConfigEntry) -> bool:
     """Start listening for panels."""
-    hub = G90Hub(hass, entry)
+    settings = entry_settings(entry)
+    lan_address = "" if settings.get(CONF_CLOUD_IP) else await async_lan_address(hass)
+    hub = G90Hub(hass, entry, lan_address)
     await hub.async_load()
     try:
         await hub.async_start()

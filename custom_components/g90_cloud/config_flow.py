@@ -13,7 +13,6 @@ import ipaddress
 import re
 from typing import TYPE_CHECKING, Any
 
-from homeassistant.components import network
 from homeassistant.config_entries import (
     ConfigEntry,
     ConfigEntryState,
@@ -22,7 +21,6 @@ from homeassistant.config_entries import (
     OptionsFlowWithReload,
 )
 from homeassistant.core import HomeAssistant, callback
-from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.selector import (
     NumberSelector,
     NumberSelectorConfig,
@@ -49,7 +47,7 @@ from .const import (
 )
 from .g90.aio.server import port_available
 from .g90.local import PANEL_LOCAL_PORT
-from .hub import G90Hub, entry_settings
+from .hub import G90Hub, async_lan_address, entry_settings
 from .pointing import Outcome, point_and_wait
 
 PORT_SELECTOR = NumberSelector(NumberSelectorConfig(mode=NumberSelectorMode.BOX, step=1))
@@ -116,14 +114,10 @@ def _with_panel_ip(schema: probatio.Schema) -> probatio.Schema:
 
 
 async def _default_settings(hass: HomeAssistant) -> dict[str, Any]:
-    try:
-        cloud_ip = await network.async_get_source_ip(hass)
-    except HomeAssistantError:
-        cloud_ip = ""
     return {
         CONF_LOCAL_IP: DEFAULT_LOCAL_IP,
         CONF_LOCAL_PORT: DEFAULT_PORT,
-        CONF_CLOUD_IP: cloud_ip,
+        CONF_CLOUD_IP: await async_lan_address(hass),
         CONF_CLOUD_PORT: DEFAULT_PORT,
         CONF_UPSTREAM_HOST: "",
         CONF_UPSTREAM_PORT: DEFAULT_PORT,

@@ -16,8 +16,10 @@ import logging
 import time
 from typing import Any
 
+from homeassistant.components import network
 from homeassistant.config_entries import ConfigEntry
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
@@ -73,6 +75,14 @@ def listener_config(settings: dict[str, Any]) -> ListenerConfig:
     )
 
 
+async def async_lan_address(hass: HomeAssistant) -> str:
+    """Home Assistant's own address on the LAN, as panels would reach it ("" if unknown)."""
+    try:
+        return await network.async_get_source_ip(hass)
+    except HomeAssistantError:
+        return ""
+
+
 def entry_settings(entry: ConfigEntry) -> dict[str, Any]:
     """Settings from setup (data), overridden by the options flow (options)."""
     return {**entry.data, **entry.options}
@@ -91,11 +101,16 @@ class NewZone:
 class G90Hub:
     """Owns the listener and the state of every panel of one config entry."""
 
-    def __init__(self, hass: HomeAssistant, entry: ConfigEntry) -> None:
-        """Prepare; nothing runs until async_start()."""
+    def __init__(self, hass: HomeAssistant, entry: ConfigEntry, lan_address: str = "") -> None:
+        """Prepare; nothing runs until async_start().
+
+        `lan_address` is announced to panels when the entry names no address.
+        """
         self.hass = hass
         self.entry = entry
         self.settings = entry_settings(entry)
+        if not self.settings.get(CONF_CLOUD_IP):
+            self.settings[CONF_CLOUD_IP] = lan_address or "127.0.0.1"
         self.chaining = bool(self.settings.get(CONF_UPSTREAM_HOST))
         self.listener = Listener(
             listener_config(self.settings),
