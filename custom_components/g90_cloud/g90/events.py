@@ -306,20 +306,23 @@ _ZONE_LAYOUT: Final = struct.Struct("<BBBB32si")  # kind, zone, type/source, sta
 _STATE_TIME: Final = struct.Struct("<i")
 _STATE_TIME_OFFSET: Final = 36
 _ZONE_KINDS: Final = frozenset({int(AlertKind.ALARM), int(AlertKind.SENSOR_ACTIVITY)})
+_ZONE_SIZE: Final = _ZONE_LAYOUT.size
+_KIND_ACTIVITY: Final = int(AlertKind.SENSOR_ACTIVITY)
 
 
 def status_event(data: bytes, raw: bytes, guid: str | None) -> PanelEvent:
     """The event of a status change payload, read by kind; a short one as far as it goes."""
-    if len(data) >= _ZONE_LAYOUT.size:  # every field present: the common case
+    if len(data) >= _ZONE_SIZE:  # every field present: the common case
         kind = data[0]
-        if kind == AlertKind.SENSOR_ACTIVITY:  # the commonest alert: no further call
+        if kind == _KIND_ACTIVITY:  # the commonest alert: read here, no further call
             _, zone, source, state, name, timestamp = _ZONE_LAYOUT.unpack_from(data)
             event_type, button, action, tamper = _ACTIVITY.get(
                 source << 8 | state
             ) or _activity_entry(source, state)
+            zone_name = _NAMES.get(name) or _zone_name(name)
             return _new_tuple(
                 PanelEvent,
-                (event_type, guid, zone, _zone_name(name), timestamp, source, None, state, tamper,
+                (event_type, guid, zone, zone_name, timestamp, source, None, state, tamper,
                  button, action, None, raw),
             )  # fmt: skip
         if kind in _ZONE_KINDS:
@@ -470,16 +473,6 @@ _make_scanner: Any = json.scanner.make_scanner
 _scan_json = _make_scanner(json.JSONDecoder())
 
 
-def _loads(text: str) -> Any:
-    try:
-        value, end = _scan_json(text, 0)
-    except StopIteration:
-        end = -1
-    if end == len(text):
-        return value
-    return json.loads(text)
-
-
 def _parse_json(body: bytes) -> tuple[Any, str | None]:
     """The JSON value of a body (text, normally followed by one NUL) and a problem, if any.
 
@@ -489,7 +482,13 @@ def _parse_json(body: bytes) -> tuple[Any, str | None]:
     end = body.find(b"\0")
     text = (body if end < 0 else body[:end]).decode("utf-8", "replace")
     try:
-        return _loads(text), None
+        try:
+            value, stop = _scan_json(text, 0)
+        except StopIteration:
+            stop = -1
+        if stop == len(text):
+            return value, None
+        return json.loads(text), None  # whatever the scanner alone cannot settle
     except ValueError, RecursionError:
         return None, f"malformed JSON: {text[:200]!r}"
 

@@ -58,11 +58,12 @@ class Framer:
         append = frames.append
         unpack_length = LENGTH_FIELD.unpack_from
         limit = self.max_frame_size
+        header = BASIC_HEADER_SIZE
         position = 0
         end = len(data)
-        while end - position >= BASIC_HEADER_SIZE:
+        while end - position >= header:
             (length,) = unpack_length(data, position + LENGTH_OFFSET)
-            if length < BASIC_HEADER_SIZE or length > limit:
+            if length < header or length > limit:
                 self.error = FramingError(
                     length, bytes(data[position : position + BASIC_HEADER_SIZE])
                 )

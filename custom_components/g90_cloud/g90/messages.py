@@ -166,25 +166,79 @@ def _slot(kind: type[Message], name: str) -> Any:
     return next(vars(cls)[name] for cls in kind.__mro__ if name in vars(cls))
 
 
+_TEXTS: dict[bytes, str] = {}
+
+
+def _memo_text(raw: bytes) -> str:
+    """_text, remembered: a panel repeats its GUID and firmware in every heartbeat."""
+    text = _TEXTS.get(raw)
+    if text is None:
+        if len(_TEXTS) >= 1024:  # the fields come from the network: stay bounded
+            _TEXTS.clear()
+        text = _TEXTS[raw] = _text(raw)
+    return text
+
+
 def _hello_builder(kind: type[Introduction]) -> Callable[[bytes, int, int], Message]:
     """Hello is the heartbeat: built slot by slot, as _slot_builder does for alerts."""
     new = object.__new__
-    names = ("guid", "firmware", "numbers", "trailing", "padding")
-    setters = [_slot(kind, name).__set__ for name in names]
+    set_guid = _slot(kind, "guid").__set__
+    set_firmware = _slot(kind, "firmware").__set__
+    set_numbers = _slot(kind, "numbers").__set__
+    set_trailing = _slot(kind, "trailing").__set__
+    set_padding = _slot(kind, "padding").__set__
     set_flag = _slot(kind, "flag").__set__
     set_sequence = _slot(kind, "sequence").__set__
     layout = kind.LAYOUT
+    size = layout.size
 
     def build(payload: bytes, flag: int, sequence: int) -> Message:
-        values = _unpack_hello(layout, payload)
+        if len(payload) < size:
+            raise MessageDecodeError(f"payload is {len(payload)} bytes, expected {size}")
+        values = layout.unpack_from(payload)
         message = new(kind)
-        for setter, value in zip(setters, values, strict=True):
-            setter(message, value)
+        set_guid(message, _memo_text(values[0]))
+        set_firmware(message, _memo_text(values[6]))
+        set_numbers(message, values[2:6] + values[8:])
+        set_trailing(message, payload[size:])
+        set_padding(message, values[1] + values[7])
         set_flag(message, flag)
         set_sequence(message, sequence)
         return message
 
     return build
+
+
+def _command_response_builder(payload: bytes, flag: int, sequence: int) -> Message:
+    """A command response, built slot by slot: the same value from_payload builds."""
+    if len(payload) < _COMMAND_RESPONSE_HEAD.size:
+        return CommandResponse.from_payload(payload, flag, sequence)  # raises, with the reason
+    lead, seq, reserved, seq_again, code, code_again = _COMMAND_RESPONSE_HEAD.unpack_from(payload)
+    message = object.__new__(CommandResponse)
+    for setter, value in zip(
+        _COMMAND_RESPONSE_SETTERS,
+        (
+            seq,
+            code,
+            payload[_COMMAND_RESPONSE_HEAD.size :],
+            lead,
+            reserved,
+            None if seq_again == seq else seq_again,
+            None if code_again == code else code_again,
+            flag,
+        ),
+        strict=True,
+    ):
+        setter(message, value)
+    return message
+
+
+def _ping_builder(payload: bytes, flag: int, sequence: int) -> Message:
+    """Ping, the other keep-alive, built slot by slot too."""
+    message = object.__new__(Ping)
+    _PING_TRAILING(message, payload)
+    _PING_FLAG(message, flag)
+    return message
 
 
 @dataclass(frozen=True, slots=True)
@@ -592,17 +646,35 @@ def _slot_builder(kind: type[Message], payload_field: str) -> Callable[[bytes, i
     return build
 
 
+_COMMAND_RESPONSE_SETTERS: Final = tuple(
+    _slot(CommandResponse, name).__set__
+    for name in (
+        "sequence",
+        "code",
+        "body",
+        "lead",
+        "reserved",
+        "sequence_again",
+        "code_again",
+        "flag",
+    )
+)
+_PING_TRAILING: Final = _slot(Ping, "trailing").__set__
+_PING_FLAG: Final = _slot(Ping, "flag").__set__
 _FAST_BUILDERS: Final[dict[type[Message], Callable[[bytes, int, int], Message]]] = {
     StatusChange: _slot_builder(StatusChange, "data"),
     Notification: _slot_builder(Notification, "body"),
     Hello: _hello_builder(Hello),
     HelloDiscovery: _hello_builder(HelloDiscovery),
+    Ping: _ping_builder,
+    CommandResponse: _command_response_builder,
 }
 
 # The decode table keyed by one int, read straight from the header as
 # command | source << 8 | destination << 16: one dict lookup per frame.
 _HEADER_KEY: Final = struct.Struct("<HBBi")  # command+source, flag, destination, length
-_HEADER_AND_VERSION: Final = struct.Struct("<HBBiHH")  # the same, then version and sequence
+HEADER_AND_VERSION: Final = struct.Struct("<HBBiHH")
+"""command+source, flag, destination, length, version, sequence: a versioned header at once."""
 _BY_KEY: Final[dict[int, tuple[type[Message], bool, Callable[[bytes, int, int], Message]]]] = {
     command | source << 8 | destination << 16: (
         kind,
@@ -611,6 +683,16 @@ _BY_KEY: Final[dict[int, tuple[type[Message], bool, Callable[[bytes, int, int], 
     )
     for (command, source, destination), kind in _TABLE.items()
 }
+
+
+def header_key(kind: type[Message]) -> int:
+    """The int `decode` keys its table on, for a message type."""
+    return int(kind.COMMAND) | int(kind.SOURCE) << 8 | int(kind.DESTINATION) << 16
+
+
+def fast_builder(kind: type[Message]) -> Callable[[bytes, int, int], Message]:
+    """The builder `decode` uses for a message type: (payload, flag, sequence) -> message."""
+    return _FAST_BUILDERS.get(kind, kind.from_payload)
 
 
 def message_type(command: int, source: int, destination: int) -> type[Message] | None:
@@ -623,7 +705,7 @@ def decode(frame: bytes) -> Message:
     size = len(frame)
     if size >= VERSIONED_HEADER_SIZE:  # most frames: the whole versioned header at once
         command_source, flag, destination, length, version, sequence = (
-            _HEADER_AND_VERSION.unpack_from(frame)
+            HEADER_AND_VERSION.unpack_from(frame)
         )
     elif size >= BASIC_HEADER_SIZE:
         command_source, flag, destination, length = _HEADER_KEY.unpack_from(frame)
