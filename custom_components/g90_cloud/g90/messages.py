@@ -473,15 +473,10 @@ def _single_byte(payload: bytes) -> int:
 
 
 @dataclass(frozen=True, slots=True)
-class HelloAck(VersionedMessage):
-    """First of the cloud's three replies to hello."""
+class OneByteReply(VersionedMessage):
+    """A reply to hello whose payload is one byte."""
 
-    NAME = "hello_ack"
-    COMMAND = Command.HELLO_ACK
-    SOURCE = Direction.CLOUD
-    DESTINATION = Direction.DEVICE
-
-    value: int = 0x01
+    value: int = 0
 
     def payload(self) -> bytes:
         """One byte."""
@@ -494,7 +489,19 @@ class HelloAck(VersionedMessage):
 
 
 @dataclass(frozen=True, slots=True)
-class HelloReply(VersionedMessage):
+class HelloAck(OneByteReply):
+    """First of the cloud's three replies to hello."""
+
+    NAME = "hello_ack"
+    COMMAND = Command.HELLO_ACK
+    SOURCE = Direction.CLOUD
+    DESTINATION = Direction.DEVICE
+
+    value: int = 0x01
+
+
+@dataclass(frozen=True, slots=True)
+class HelloReply(OneByteReply):
     """Second of the cloud's three replies to hello."""
 
     NAME = "hello_reply"
@@ -503,15 +510,6 @@ class HelloReply(VersionedMessage):
     DESTINATION = Direction.DEVICE
 
     value: int = 0x1F
-
-    def payload(self) -> bytes:
-        """One byte."""
-        return bytes((self.value,))
-
-    @classmethod
-    def from_payload(cls, payload: bytes, flag: int, sequence: int) -> Self:
-        """One byte."""
-        return cls(_single_byte(payload), flag=flag, sequence=sequence)
 
 
 @dataclass(frozen=True, slots=True)
