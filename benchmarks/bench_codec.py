@@ -39,8 +39,8 @@ import time
 from typing import Any
 
 from pyg90alarm.cloud.notifications import G90CloudNotifications
-from pyg90alarm.notifications.protocol import G90NotificationProtocol
 
+from benchmarks.reference import CountingProtocol
 from custom_components.g90_cloud.g90.session import Session
 from tests.g90 import samples
 
@@ -238,43 +238,6 @@ class CountingTransport(asyncio.Transport):
 
     def close(self) -> None:
         pass
-
-
-class CountingProtocol(G90NotificationProtocol):
-    """Counts each callback pyg90alarm's handlers invoke."""
-
-    def __init__(self, calls: Counter[str]) -> None:
-        self.calls = calls
-
-    async def on_armdisarm(self, *args: Any) -> None:
-        self.calls["on_armdisarm"] += 1
-
-    async def on_sensor_activity(self, *args: Any) -> None:
-        self.calls["on_sensor_activity"] += 1
-
-    async def on_door_open_when_arming(self, *args: Any) -> None:
-        self.calls["on_door_open_when_arming"] += 1
-
-    async def on_door_open_close(self, *args: Any) -> None:
-        self.calls["on_door_open_close"] += 1
-
-    async def on_low_battery(self, *args: Any) -> None:
-        self.calls["on_low_battery"] += 1
-
-    async def on_alarm(self, *args: Any) -> None:
-        self.calls["on_alarm"] += 1
-
-    async def on_remote_button_press(self, *args: Any) -> None:
-        self.calls["on_remote_button_press"] += 1
-
-    async def on_sos(self, *args: Any) -> None:
-        self.calls["on_sos"] += 1
-
-    async def on_sensor_change(self, *args: Any) -> None:
-        self.calls["on_sensor_change"] += 1
-
-    async def on_rfid_keypad(self, *args: Any) -> None:
-        self.calls["on_rfid_keypad"] += 1
 
 
 class LogCounter(logging.Handler):

@@ -79,8 +79,8 @@ import tracemalloc
 from typing import Any
 
 from pyg90alarm.cloud.notifications import G90CloudNotifications
-from pyg90alarm.notifications.protocol import G90NotificationProtocol
 
+from benchmarks.reference import CountingProtocol
 from custom_components.g90_cloud.g90.aio.server import Listener, ListenerConfig
 from custom_components.g90_cloud.g90.events import AlertKind, AlertSource, PeripheralType
 from custom_components.g90_cloud.g90.messages import Hello, Notification, Ping, StatusChange
@@ -567,43 +567,6 @@ class OurServer(Server):
         if self._log.count:
             found.append(f"logged {self._log.count} warnings, first: {self._log.first}")
         return found
-
-
-class CountingProtocol(G90NotificationProtocol):
-    """pyg90alarm's callbacks, counted (each event frame of the mix raises one)."""
-
-    def __init__(self, calls: Counter[str]) -> None:
-        self.calls = calls
-
-    async def on_armdisarm(self, *args: Any) -> None:
-        self.calls["on_armdisarm"] += 1
-
-    async def on_sensor_activity(self, *args: Any) -> None:
-        self.calls["on_sensor_activity"] += 1
-
-    async def on_door_open_when_arming(self, *args: Any) -> None:
-        self.calls["on_door_open_when_arming"] += 1
-
-    async def on_door_open_close(self, *args: Any) -> None:
-        self.calls["on_door_open_close"] += 1
-
-    async def on_low_battery(self, *args: Any) -> None:
-        self.calls["on_low_battery"] += 1
-
-    async def on_alarm(self, *args: Any) -> None:
-        self.calls["on_alarm"] += 1
-
-    async def on_remote_button_press(self, *args: Any) -> None:
-        self.calls["on_remote_button_press"] += 1
-
-    async def on_sos(self, *args: Any) -> None:
-        self.calls["on_sos"] += 1
-
-    async def on_sensor_change(self, *args: Any) -> None:
-        self.calls["on_sensor_change"] += 1
-
-    async def on_rfid_keypad(self, *args: Any) -> None:
-        self.calls["on_rfid_keypad"] += 1
 
 
 class TheirServer(Server):
