@@ -39,7 +39,15 @@ def _panel(hub: G90Hub, panel: PanelState, secrets: list[str]) -> dict[str, Any]
         "last_upstream_packet": panel.last_upstream_packet,
         "counters": asdict(hub.counters(panel.guid)),
         "zones": [zone.to_dict() | {"index": zone.index} for zone in panel.zones.values()],
-        "frames": [frame | {"hex": _scrub(frame["hex"], secrets)} for frame in panel.frames],
+        "frames": [
+            {
+                "time": record.time.isoformat(),
+                "direction": f"from {record.origin}",
+                "message": record.message.NAME,
+                "hex": _scrub(record.frame.hex(" "), secrets),
+            }
+            for record in panel.frames
+        ],
     }
 
 

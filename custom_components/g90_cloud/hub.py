@@ -245,14 +245,7 @@ class G90Hub:
         # a long silence), or a packet time that moved to its next coarse step.
         if self.is_connected(panel) != was_connected or _step(before) != _step(record.time):
             self._notify((panel.guid,))
-        panel.frames.append(
-            {
-                "time": record.time.isoformat(),
-                "direction": "from panel" if record.origin == "panel" else "from cloud",
-                "message": record.message.NAME,
-                "hex": record.frame.hex(" "),
-            }
-        )
+        panel.frames.append(record)  # formatted only if diagnostics are downloaded
 
     @callback
     def _on_event(self, event: PanelEvent, status: PanelStatus | None) -> None:

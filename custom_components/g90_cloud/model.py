@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from .const import RAW_FRAMES_KEPT
+from .g90.aio.connection import MessageRecord
 from .g90.aio.panels import Counters
 from .g90.events import AlertSource, EventType, PanelEvent, PeripheralType
 
@@ -193,7 +194,7 @@ class PanelState:
     last_upstream_packet: datetime | None = None
     upstream_connected: bool | None = None
     counters: Counters = field(default_factory=Counters)
-    frames: deque[dict[str, str]] = field(default_factory=lambda: deque(maxlen=RAW_FRAMES_KEPT))
+    frames: deque[MessageRecord] = field(default_factory=lambda: deque(maxlen=RAW_FRAMES_KEPT))
 
     def to_dict(self) -> dict[str, Any]:
         """For the store."""
