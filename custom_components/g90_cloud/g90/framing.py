@@ -44,35 +44,43 @@ class Framer:
         """Bytes held back as the start of an incomplete frame."""
         return len(self._pending)
 
+    def take(self, data: bytes) -> bytes:
+        """The bytes to split next: what was held back, then `data` (nothing once broken)."""
+        if self.error is not None:
+            return b""
+        return self._pending + data if self._pending else data
+
+    def keep(self, buffer: bytes, position: int) -> None:
+        """Hold back the start of the incomplete frame at `position` until more arrives."""
+        self._pending = buffer[position:] if position < len(buffer) else b""
+
+    def broken(self, buffer: bytes, position: int, length: int) -> None:
+        """Record the impossible `length` read at `position`; nothing more will be split."""
+        self.error = FramingError(length, bytes(buffer[position : position + BASIC_HEADER_SIZE]))
+        self._pending = b""
+
     def feed(self, data: bytes) -> list[bytes]:
         """Take the next chunk of the stream; return the frames it completes, in order.
 
         When the chunk reveals a broken stream, the frames before the break
         are returned and `error` is set.
         """
-        if self.error is not None:
-            return []
-        if self._pending:
-            data = self._pending + data
+        buffer = self.take(data)
         frames: list[bytes] = []
         append = frames.append
         unpack_length = LENGTH_FIELD.unpack_from
         limit = self.max_frame_size
-        header = BASIC_HEADER_SIZE
         position = 0
-        end = len(data)
-        while end - position >= header:
-            (length,) = unpack_length(data, position + LENGTH_OFFSET)
-            if length < header or length > limit:
-                self.error = FramingError(
-                    length, bytes(data[position : position + BASIC_HEADER_SIZE])
-                )
-                self._pending = b""
+        end = len(buffer)
+        while end - position >= BASIC_HEADER_SIZE:
+            (length,) = unpack_length(buffer, position + LENGTH_OFFSET)
+            if not BASIC_HEADER_SIZE <= length <= limit:
+                self.broken(buffer, position, length)
                 return frames
             stop = position + length
             if stop > end:
                 break
-            append(data[position:stop])
+            append(buffer[position:stop])
             position = stop
-        self._pending = data[position:] if position < end else b""
+        self.keep(buffer, position)
         return frames

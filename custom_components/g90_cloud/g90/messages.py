@@ -670,7 +670,8 @@ _FAST_BUILDERS: Final[dict[type[Message], Callable[[bytes, int, int], Message]]]
 
 # The decode table keyed by one int, read straight from the header as
 # command | source << 8 | destination << 16: one dict lookup per frame.
-_HEADER_KEY: Final = struct.Struct("<HBBi")  # command+source, flag, destination, length
+BASIC_HEADER_KEY: Final = struct.Struct("<HBBi")
+"""command+source, flag, destination, length: a basic header, keyed as `decode` keys it."""
 HEADER_AND_VERSION: Final = struct.Struct("<HBBiHH")
 """command+source, flag, destination, length, version, sequence: a versioned header at once."""
 _BY_KEY: Final[dict[int, tuple[type[Message], bool, Callable[[bytes, int, int], Message]]]] = {
@@ -706,7 +707,7 @@ def decode(frame: bytes) -> Message:
             HEADER_AND_VERSION.unpack_from(frame)
         )
     elif size >= BASIC_HEADER_SIZE:
-        command_source, flag, destination, length = _HEADER_KEY.unpack_from(frame)
+        command_source, flag, destination, length = BASIC_HEADER_KEY.unpack_from(frame)
         version = sequence = -1
     else:
         return Malformed(frame, f"{size} bytes, shorter than a header")

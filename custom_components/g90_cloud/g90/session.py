@@ -14,6 +14,7 @@ from typing import Final, NamedTuple
 from .events import PanelEvent, events_from, notification_event, status_event
 from .framing import Framer, FramingError
 from .messages import (
+    BASIC_HEADER_KEY,
     HEADER_AND_VERSION,
     DiscoveryReply,
     Hello,
@@ -29,7 +30,7 @@ from .messages import (
     fast_builder,
     header_key,
 )
-from .wire import MAX_FRAME_SIZE, PROTOCOL_VERSION, VERSIONED_HEADER_SIZE
+from .wire import BASIC_HEADER_SIZE, MAX_FRAME_SIZE, PROTOCOL_VERSION, VERSIONED_HEADER_SIZE
 
 
 class Inbound(NamedTuple):
@@ -116,22 +117,54 @@ class Session:
         """Take bytes from the panel; return each complete frame decoded, in order.
 
         Check `error` afterwards: frames before a break are still returned.
+
+        The framing loop is the Framer's, written out here so that each header
+        is unpacked once, for its length and for its triple at the same time.
         """
+        framer = self._framer
+        buffer = framer.take(data)
         result: list[Inbound] = []
         append = result.append
         guid = self.guid
-        alerts, new, inbound, unpack = _ALERTS, _new, Inbound, unpack_header  # hot loop: locals
-        for frame in self._framer.feed(data):
-            if len(frame) >= VERSIONED_HEADER_SIZE:
-                command_source, flag, destination, length, version, sequence = unpack(frame)
-                alert = alerts.get(command_source | destination << 16)
-                if alert is not None and version == PROTOCOL_VERSION and length == len(frame):
-                    # An alert, most of the traffic: the same builder decode() would
-                    # use, and its event read from the same payload, with no detour.
-                    build, read_event = alert
+        new, inbound, versioned_header, basic_header = _new, Inbound, _VERSIONED, _BASIC
+        limit = framer.max_frame_size
+        position = 0
+        end = len(buffer)
+        while True:
+            left = end - position
+            if left >= VERSIONED_HEADER_SIZE:
+                command_source, flag, destination, length, version, sequence = versioned_header(
+                    buffer, position
+                )
+            elif left >= BASIC_HEADER_SIZE:
+                command_source, flag, destination, length = basic_header(buffer, position)
+                version = sequence = 0
+            else:
+                break
+            if not BASIC_HEADER_SIZE <= length <= limit:
+                framer.broken(buffer, position, length)
+                return result
+            stop = position + length
+            if stop > end:
+                break
+            frame = buffer[position:stop]
+            position = stop
+            if version == PROTOCOL_VERSION and length >= VERSIONED_HEADER_SIZE:
+                # The two alerts, most of the traffic, go straight to the builder
+                # decode() would use and to their event reader. One call site per
+                # kind keeps each call monomorphic, which the interpreter rewards.
+                key = command_source | destination << 16
+                if key == _STATUS_CHANGE:
                     payload = frame[VERSIONED_HEADER_SIZE:]
-                    message = build(payload, flag, sequence)
-                    append(new(inbound, (frame, message, (read_event(payload, frame, guid),), b"")))
+                    message = _build_status_change(payload, flag, sequence)
+                    event = status_event(payload, frame, guid)
+                    append(new(inbound, (frame, message, (event,), b"")))
+                    continue
+                if key == _NOTIFICATION:
+                    payload = frame[VERSIONED_HEADER_SIZE:]
+                    message = _build_notification(payload, flag, sequence)
+                    event = notification_event(payload, frame, guid)
+                    append(new(inbound, (frame, message, (event,), b"")))
                     continue
             message = decode(frame)
             if isinstance(message, Ping):
@@ -142,6 +175,7 @@ class Session:
                 append(new(inbound, (frame, message, (), reply)))
             else:
                 append(new(inbound, (frame, message, events_from(message, frame, guid), b"")))
+        framer.keep(buffer, position)
         return result
 
     def _identify(self, message: Introduction) -> bytes:
@@ -156,19 +190,12 @@ class Session:
 
 
 _new = tuple.__new__
-unpack_header = HEADER_AND_VERSION.unpack_from
-_ALERTS: Final[
-    dict[
-        int,
-        tuple[
-            Callable[[bytes, int, int], Message], Callable[[bytes, bytes, str | None], PanelEvent]
-        ],
-    ]
-] = {
-    header_key(StatusChange): (fast_builder(StatusChange), status_event),
-    header_key(Notification): (fast_builder(Notification), notification_event),
-}
-"""The two alert messages, decoded in receive() without a detour through decode()."""
+_VERSIONED: Final = HEADER_AND_VERSION.unpack_from
+_BASIC: Final = BASIC_HEADER_KEY.unpack_from
+_STATUS_CHANGE: Final = header_key(StatusChange)
+_NOTIFICATION: Final = header_key(Notification)
+_build_status_change: Final = fast_builder(StatusChange)
+_build_notification: Final = fast_builder(Notification)
 
 
 class CloudStream:
