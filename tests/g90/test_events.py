@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from custom_components.g90_cloud.g90 import events
 from custom_components.g90_cloud.g90.events import EventType, PanelEvent, events_from
 from custom_components.g90_cloud.g90.messages import decode
 from custom_components.g90_cloud.g90.session import Session
@@ -341,6 +342,24 @@ def test_zone_status_short_and_long_payloads(
     assert event.panel_time == panel_time
 
 
+@pytest.mark.parametrize(
+    ("payload", "name"),
+    [(b"\x03\x05\x01\x03", None), (b"\x03\x05\x01\x03Back door\0\0", "Back door")],
+)
+def test_alarm_status_short_payload(payload: bytes, name: str | None) -> None:
+    event = _event(status(payload))
+    assert (event.type, event.zone_index, event.zone_name) == ("alarm", 5, name)
+    assert (event.peripheral_type, event.state, event.tamper) == (1, 3, True)
+    assert event.panel_time is None
+
+
+def test_more_zone_names_than_are_remembered() -> None:
+    for index in range(1100):
+        event = _event(zone_status(4, index % 256, 1, 1, name=f"Zone {index}".encode()))
+        assert event.zone_name == f"Zone {index}"
+    assert _event(zone_status(4, 1, 1, 1, name=b"Zone 1")).zone_name == "Zone 1"
+
+
 def test_zone_name_utf8() -> None:
     name = "Küche Tür ☃".encode()
     assert len(name) == 15
@@ -665,6 +684,11 @@ def test_malformed_json_detail_is_bounded() -> None:
     assert event.detail == "malformed JSON: " + repr("[" + "1," * 99 + "1")
 
 
+@pytest.mark.parametrize("text", ["[170,[1,[3]]] ", " [170,[1,[3]]]", "[170,[1,[3]]]\n"])
+def test_whitespace_around_the_json(text: str) -> None:
+    assert _event(json_notification(text)).type == "disarmed"
+
+
 def test_missing_nul_still_decodes() -> None:
     # "Decode what is decodable": a firmware that leaves the NUL out loses nothing.
     assert _event(notification(b"[170,[8]]")).type == "firmware_updating"
@@ -700,6 +724,13 @@ def test_deeply_nested_json_beyond_the_parser() -> None:
     depth = 200_000
     event = _unknown(notification(b"[" * depth + b"]" * depth + b"\0"), "malformed JSON")
     assert event.detail == "malformed JSON: " + repr("[" * 200)
+
+
+def test_detail_of_a_value_too_deep_to_print() -> None:
+    value: list[Any] = []
+    for _ in range(200_000):
+        value = [value]
+    assert events._short(value) == "a list nested too deeply to show"
 
 
 def test_long_unknown_detail_is_bounded() -> None:

@@ -21,6 +21,7 @@ from custom_components.g90_cloud.g90.messages import (
     StatusChange,
     Unknown,
     decode,
+    fast_builder,
     message_type,
 )
 from custom_components.g90_cloud.g90.wire import HeaderKind
@@ -392,3 +393,27 @@ def test_cloud_command_with_differing_code_repeat() -> None:
     message = decode(frame)
     assert message == CloudCommand(100, b"", 2, 5, 101)
     assert message.encode() == frame
+
+
+@pytest.mark.parametrize("frame", samples.ALL_SAMPLES, ids=lambda frame: decode(frame).NAME)
+def test_fast_builders_build_what_from_payload_builds(frame: bytes) -> None:
+    kind = type(decode(frame))
+    offset = int(kind.HEADER)
+    for payload in (frame[offset:], frame[offset:] + b"more", frame[offset : offset + 2], b""):
+        try:
+            expected: Message | str = kind.from_payload(payload, 7, 3)
+        except MessageDecodeError as err:
+            expected = str(err)
+        try:
+            built: Message | str = fast_builder(kind)(payload, 7, 3)
+        except MessageDecodeError as err:
+            built = str(err)
+        assert built == expected
+
+
+def test_more_panels_than_the_texts_remembered() -> None:
+    for index in range(1100):
+        guid = f"GA{index:013d}"
+        message = decode(versioned(0x01, 0x10, 0x20, hello_payload(guid=guid.encode())))
+        assert isinstance(message, Hello)
+        assert message.guid == guid

@@ -302,43 +302,38 @@ def _from_malformed(message: Message, raw: bytes, guid: str | None) -> PanelEven
 
 # --- binary status changes --------------------------------------------------------
 
-_ZONE_LAYOUT: Final = struct.Struct("<BBBB32si")  # kind, zone, type/source, state, name, time
-_STATE_TIME: Final = struct.Struct("<i")
-_STATE_TIME_OFFSET: Final = 36
-_ZONE_KINDS: Final = frozenset({int(AlertKind.ALARM), int(AlertKind.SENSOR_ACTIVITY)})
+# Kinds 3 and 4: kind, zone, type or source, state, name, time. Kind 2 has its
+# code where the zone is and its time at the same offset, so one layout reads all.
+_ZONE_LAYOUT: Final = struct.Struct("<BBBB32si")
+_unpack_zone: Final = _ZONE_LAYOUT.unpack_from
 _ZONE_SIZE: Final = _ZONE_LAYOUT.size
+_KIND_STATE_CHANGE: Final = int(AlertKind.STATE_CHANGE)
+_KIND_ALARM: Final = int(AlertKind.ALARM)
 _KIND_ACTIVITY: Final = int(AlertKind.SENSOR_ACTIVITY)
 
 
 def status_event(data: bytes, raw: bytes, guid: str | None) -> PanelEvent:
     """The event of a status change payload, read by kind; a short one as far as it goes."""
-    if len(data) >= _ZONE_SIZE:  # every field present: the common case
-        kind = data[0]
-        if kind == _KIND_ACTIVITY:  # the commonest alert: read here, no further call
-            _, zone, source, state, name, timestamp = _ZONE_LAYOUT.unpack_from(data)
-            event_type, button, action, tamper = _ACTIVITY.get(
-                source << 8 | state
-            ) or _activity_entry(source, state)
-            zone_name = _NAMES.get(name) or _zone_name(name)
-            return _new_tuple(
-                PanelEvent,
-                (event_type, guid, zone, zone_name, timestamp, source, None, state, tamper,
-                 button, action, None, raw),
-            )  # fmt: skip
-        if kind in _ZONE_KINDS:
-            _, zone, type_or_source, state, name, timestamp = _ZONE_LAYOUT.unpack_from(data)
-            if kind == AlertKind.ALARM:
-                return _alarm_event(
-                    zone, _zone_name(name), type_or_source, None, state, timestamp, raw, guid
-                )
-            return _activity_event(
-                zone, _zone_name(name), type_or_source, state, timestamp, raw, guid
-            )
-        if kind == AlertKind.STATE_CHANGE:
-            (timestamp,) = _STATE_TIME.unpack_from(data, _STATE_TIME_OFFSET)
-            return _state_change_event(data[1], timestamp, raw, guid)
-        return _unknown(raw, guid, f"status change of unknown kind {kind}")
-    return _short_status_change_event(data, raw, guid)
+    if len(data) < _ZONE_SIZE:
+        return _short_status_change_event(data, raw, guid)
+    kind, zone, type_or_source, state, name, timestamp = _unpack_zone(data)
+    if kind == _KIND_ACTIVITY:  # the commonest alert: read here, no further call
+        event_type, button, action, tamper = _ACTIVITY.get(
+            type_or_source << 8 | state
+        ) or _activity_entry(type_or_source, state)
+        zone_name = _NAMES.get(name) or _zone_name(name)
+        return _new_tuple(
+            PanelEvent,
+            (event_type, guid, zone, zone_name, timestamp, type_or_source, None, state, tamper,
+             button, action, None, raw),
+        )  # fmt: skip
+    if kind == _KIND_STATE_CHANGE:
+        return _state_change_event(zone, timestamp, raw, guid)  # byte 1: the code
+    if kind == _KIND_ALARM:
+        return _alarm_event(
+            zone, _zone_name(name), type_or_source, None, state, timestamp, raw, guid
+        )
+    return _unknown(raw, guid, f"status change of unknown kind {kind}")
 
 
 def _short_status_change_event(data: bytes, raw: bytes, guid: str | None) -> PanelEvent:
@@ -373,7 +368,10 @@ def _state_change_event(
             detail=f"unknown panel state change code {code}",
             raw=raw,
         )
-    return _event(event_type, guid, None, None, timestamp, None, None, code, None, None, None, raw)
+    return _new_tuple(
+        PanelEvent,
+        (event_type, guid, None, None, timestamp, None, None, code, None, None, None, None, raw),
+    )
 
 
 def _alarm_event(  # noqa: PLR0917 - positional: the hot path
@@ -473,31 +471,34 @@ _make_scanner: Any = json.scanner.make_scanner
 _scan_json = _make_scanner(json.JSONDecoder())
 
 
-def _parse_json(body: bytes) -> tuple[Any, str | None]:
-    """The JSON value of a body (text, normally followed by one NUL) and a problem, if any.
+def _json_text(body: bytes) -> str:
+    """The text of a body: normally JSON followed by one NUL.
 
-    A missing NUL is tolerated: the text is still decoded, so a firmware that
-    leaves it out loses nothing.
+    A missing NUL is tolerated, so a firmware that leaves it out loses nothing.
     """
     end = body.find(b"\0")
-    text = (body if end < 0 else body[:end]).decode("utf-8", "replace")
+    return (body if end < 0 else body[:end]).decode("utf-8", "replace")
+
+
+def _parse_json(text: str) -> tuple[Any, str | None]:
+    """The JSON value of a text and a problem, if any: the full json.loads."""
     try:
-        try:
-            value, stop = _scan_json(text, 0)
-        except StopIteration:
-            stop = -1
-        if stop == len(text):
-            return value, None
-        return json.loads(text), None  # whatever the scanner alone cannot settle
+        return json.loads(text), None
     except ValueError, RecursionError:
         return None, f"malformed JSON: {text[:200]!r}"
 
 
 def notification_event(body: bytes, raw: bytes, guid: str | None) -> PanelEvent:
     """The event of a notification body (JSON, code 170 or 208)."""
-    value, problem = _parse_json(body)
-    if problem is not None:
-        return _unknown(raw, guid, problem)
+    text = _json_text(body)
+    try:
+        value, stop = _scan_json(text, 0)
+    except StopIteration, ValueError, RecursionError:
+        stop = -1
+    if stop != len(text):  # what the scanner alone cannot settle: json.loads decides
+        value, problem = _parse_json(text)
+        if problem is not None:
+            return _unknown(raw, guid, problem)
     if not (type(value) is list and len(value) == 2 and type(value[0]) is int):
         return _unknown(raw, guid, f"unexpected notification {_short(value)}")
     code, data = value
@@ -511,10 +512,11 @@ def notification_event(body: bytes, raw: bytes, guid: str | None) -> PanelEvent:
 
 
 def _short(value: Any) -> str:
+    """A JSON value for a log line or an event detail: at most 200 characters and "..."."""
     try:
         text = json.dumps(value, ensure_ascii=False)
-    except RecursionError:
-        text = repr(value)
+    except RecursionError:  # parsed, yet too deep to print back (repr would fail too)
+        return f"a {type(value).__name__} nested too deeply to show"
     return text if len(text) <= 200 else text[:200] + "..."
 
 
@@ -526,50 +528,45 @@ def _name(value: Any) -> str | None:
     return value if isinstance(value, str) else None
 
 
-def _zone_notification(
-    kind: EventType, args: list[Any], raw: bytes, guid: str | None
-) -> PanelEvent:
-    name = args[1] if len(args) > 1 and type(args[1]) is str else None
-    return _new_tuple(
-        PanelEvent,
-        (kind, guid, args[0], name, None, None, None, None, None, None, None, None, raw),
-    )
-
-
 _ZONE_NOTIFICATIONS: Final = {
     5: EventType.SENSOR_ACTIVITY,  # sensor activity, e.g. motion
     6: EventType.DOOR_OPEN_WHEN_ARMING,
 }
+_SENSOR_CHANGE: Final = 4
 
 
 def _notification_170(data: Any, raw: bytes, guid: str | None) -> PanelEvent | None:
+    """`[kind, [arguments]]`; None when it is not one of the described forms."""
     if not (type(data) is list and data and type(data[0]) is int):
         return None
     kind = data[0]
     args = data[1] if len(data) > 1 and type(data[1]) is list else []
-    zone = args[0] if args and type(args[0]) is int else None
-    if kind in _ZONE_NOTIFICATIONS:
-        return (
-            _zone_notification(_ZONE_NOTIFICATIONS[kind], args, raw, guid)
-            if zone is not None
-            else None
-        )
-    if kind == 1:  # arm / disarm / alarm
+    if kind == 1:  # arm / disarm / alarm: [1, [state]]
         state = args[0] if args else None
-        if type(state) is int and state in ARM_NOTIFICATION_EVENTS:
-            return _new_tuple(
-                PanelEvent,
-                (ARM_NOTIFICATION_EVENTS[state], guid, None, None, None, None, None, state, None,
-                 None, None, None, raw),
-            )  # fmt: skip
-        return None
+        event_type = ARM_NOTIFICATION_EVENTS.get(state) if type(state) is int else None
+        if event_type is None:
+            return None
+        return _new_tuple(
+            PanelEvent,
+            (event_type, guid, None, None, None, None, None, state, None, None, None, None, raw),
+        )
     if kind == 8:  # firmware updating
         return PanelEvent(EventType.FIRMWARE_UPDATING, guid, raw=raw)
-    if kind == 4 and zone is not None:  # sensor added (1) or changed (2)
-        change = args[2] if len(args) > 2 and type(args[2]) is int else None
-        event_type = SENSOR_CHANGE_EVENTS.get(change) if change is not None else None
-        return _zone_notification(event_type, args, raw, guid) if event_type else None
-    return None
+    # The other kinds name a zone: [kind, [zone, name, ...]].
+    if not (args and type(args[0]) is int):
+        return None
+    if kind == _SENSOR_CHANGE:  # [4, [zone, name, 1 added or 2 changed, ...]]
+        change = args[2] if len(args) > 2 else None
+        event_type = SENSOR_CHANGE_EVENTS.get(change) if type(change) is int else None
+    else:
+        event_type = _ZONE_NOTIFICATIONS.get(kind)
+    if event_type is None:
+        return None
+    name = args[1] if len(args) > 1 and type(args[1]) is str else None
+    return _new_tuple(
+        PanelEvent,
+        (event_type, guid, args[0], name, None, None, None, None, None, None, None, None, raw),
+    )
 
 
 def _alert_208(data: Any, raw: bytes, guid: str | None) -> PanelEvent | None:

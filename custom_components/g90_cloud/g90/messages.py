@@ -703,14 +703,27 @@ def decode(frame: bytes) -> Message:
     """One whole frame (as the framer yields it) to a message. Never raises."""
     size = len(frame)
     if size >= VERSIONED_HEADER_SIZE:  # most frames: the whole versioned header at once
-        command_source, flag, destination, length, version, sequence = (
-            HEADER_AND_VERSION.unpack_from(frame)
-        )
-    elif size >= BASIC_HEADER_SIZE:
+        return decode_framed(frame, *HEADER_AND_VERSION.unpack_from(frame))
+    if size >= BASIC_HEADER_SIZE:
         command_source, flag, destination, length = BASIC_HEADER_KEY.unpack_from(frame)
-        version = sequence = -1
-    else:
-        return Malformed(frame, f"{size} bytes, shorter than a header")
+        return decode_framed(frame, command_source, flag, destination, length, -1, 0)
+    return Malformed(frame, f"{size} bytes, shorter than a header")
+
+
+def decode_framed(  # noqa: PLR0917 - the header's fields, as unpacked
+    frame: bytes,
+    command_source: int,
+    flag: int,
+    destination: int,
+    length: int,
+    version: int,
+    sequence: int,
+) -> Message:
+    """decode() for a caller that has unpacked the header already (HEADER_AND_VERSION).
+
+    `version` is -1 for a frame too short to have one.
+    """
+    size = len(frame)
     if length != size:
         return Malformed(frame, f"length field {length} but the frame has {size} bytes")
     known = _BY_KEY.get(command_source | destination << 16)

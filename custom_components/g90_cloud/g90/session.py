@@ -27,6 +27,7 @@ from .messages import (
     Ping,
     StatusChange,
     decode,
+    decode_framed,
     fast_builder,
     header_key,
 )
@@ -113,7 +114,7 @@ class Session:
         """Bytes of an incomplete frame held back."""
         return self._framer.buffered
 
-    def receive(self, data: bytes) -> list[Inbound]:
+    def receive(self, data: bytes) -> list[Inbound]:  # noqa: PLR0915 - one hot loop, written out
         """Take bytes from the panel; return each complete frame decoded, in order.
 
         Check `error` afterwards: frames before a break are still returned.
@@ -138,7 +139,7 @@ class Session:
                 )
             elif left >= BASIC_HEADER_SIZE:
                 command_source, flag, destination, length = basic_header(buffer, position)
-                version = sequence = 0
+                version, sequence = -1, 0
             else:
                 break
             if not BASIC_HEADER_SIZE <= length <= limit:
@@ -166,7 +167,11 @@ class Session:
                     event = notification_event(payload, frame, guid)
                     append(new(inbound, (frame, message, (event,), b"")))
                     continue
-            message = decode(frame)
+            if length < VERSIONED_HEADER_SIZE:  # what was read as its version is the next frame
+                version = -1
+            message = decode_framed(
+                frame, command_source, flag, destination, length, version, sequence
+            )
             if isinstance(message, Ping):
                 append(new(inbound, (frame, message, (), frame)))
             elif isinstance(message, Introduction):
