@@ -202,12 +202,12 @@ def run_ours(chunks: Sequence[bytes]) -> tuple[float, OurTally]:
         started = clock()
         decoded = receive(chunk)
         elapsed += clock() - started
-        for inbound in decoded:
+        for _, _, events, reply in decoded:
             tally.frames += 1
-            tally.events += len(inbound.events)
-            if inbound.reply:
+            tally.events += len(events)
+            if reply:
                 tally.replies += 1
-                tally.reply_bytes += len(inbound.reply)
+                tally.reply_bytes += len(reply)
     if session.error is not None or session.buffered:
         raise RuntimeError(f"stream not fully decoded: {session.error}, {session.buffered} left")
     return elapsed, tally
@@ -218,8 +218,8 @@ def our_event_types(chunks: Sequence[bytes]) -> Counter[str]:
     session = new_session()
     types: Counter[str] = Counter()
     for chunk in chunks:
-        for inbound in session.receive(chunk):
-            types.update(event.type.value for event in inbound.events)
+        for _, _, events, _ in session.receive(chunk):
+            types.update(event.type.value for event in events)
     return types
 
 

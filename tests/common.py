@@ -181,10 +181,10 @@ class FakeCloud:
         self._writers.add(writer)
         try:
             while data := await reader.read(4096):
-                for item in session.receive(data):
-                    self.received.append(item.frame)
-                    if item.reply:
-                        writer.write(item.reply)
+                for frame, _, _, reply in session.receive(data):
+                    self.received.append(frame)
+                    if reply:
+                        writer.write(reply)
                 await writer.drain()
         except OSError:
             pass

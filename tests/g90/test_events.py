@@ -714,8 +714,7 @@ def test_deeply_nested_json_within_a_frame() -> None:
     depth = 4000
     frame = notification(b"[" * depth + b"]" * depth + b"\0")
     assert len(frame) < 8192
-    (inbound,) = Session(cloud_ip="1.2.3.4", cloud_port=1).receive(frame)
-    (event,) = inbound.events
+    ((_, _, (event,), _),) = Session(cloud_ip="1.2.3.4", cloud_port=1).receive(frame)
     assert event.type == "unknown"
     assert event.detail == "unexpected notification " + "[" * 200 + "..."
 
@@ -772,8 +771,8 @@ def test_versioned_unknown_message_event() -> None:
 def test_fields_of_a_sensor_event() -> None:
     session = Session(cloud_ip="1.2.3.4", cloud_port=1)
     session.receive(samples.HELLO)
-    (inbound,) = session.receive(samples.STATUS_DOOR_OPEN)
-    fields = inbound.events[0].fields()
+    ((_, _, (event,), _),) = session.receive(samples.STATUS_DOOR_OPEN)
+    fields = event.fields()
     assert fields == {
         "type": "door_open",
         "guid": "GA00000A0000000",

@@ -9,7 +9,7 @@ from typing import NamedTuple
 import pytest
 
 from custom_components.g90_cloud.g90.framing import Framer, FramingError
-from custom_components.g90_cloud.g90.session import Inbound, Session
+from custom_components.g90_cloud.g90.session import Session
 from custom_components.g90_cloud.g90.wire import MAX_FRAME_SIZE
 
 from . import samples
@@ -36,7 +36,7 @@ def _session_probe() -> Probe:
     session = Session(cloud_ip="192.168.1.10", cloud_port=5678, clock=lambda: 1737794080.0)
 
     def feed(data: bytes) -> list[bytes]:
-        return [inbound.frame for inbound in session.receive(data)]
+        return [frame for frame, _, _, _ in session.receive(data)]
 
     return Probe(feed, lambda: session.error, lambda: session.buffered)
 
@@ -138,13 +138,13 @@ def test_session_replies_when_the_last_byte_arrives() -> None:
     session = Session(cloud_ip="192.168.1.10", cloud_port=5678)
     for byte in samples.HELLO[:-1]:
         assert session.receive(bytes((byte,))) == []
-    (inbound,) = session.receive(samples.HELLO[-1:])
-    assert inbound.reply == samples.HELLO_REPLY_5678
+    ((_, _, _, reply),) = session.receive(samples.HELLO[-1:])
+    assert reply == samples.HELLO_REPLY_5678
 
 
 def test_session_replies_for_a_whole_stream() -> None:
     session = Session(cloud_ip="192.168.1.10", cloud_port=5678, clock=lambda: 1737794080.0)
-    replies = [inbound.reply for inbound in session.receive(b"".join(samples.PANEL_SAMPLES))]
+    replies = [reply for _, _, _, reply in session.receive(b"".join(samples.PANEL_SAMPLES))]
     assert replies == [
         samples.HELLO_REPLY_5678,
         bytes.fromhex(
@@ -269,9 +269,9 @@ def test_garbage_that_looks_like_a_frame(make: Callable[[], Probe]) -> None:
 def test_session_reports_garbage_frame_as_unknown() -> None:
     garbage = bytes.fromhex("de ad be ef 0a 00 00 00 ff ff")
     session = Session(cloud_ip="1.2.3.4", cloud_port=1)
-    (inbound,) = session.receive(garbage)
-    assert inbound.reply == b""
-    (event,) = inbound.events
+    ((_, _, events, reply),) = session.receive(garbage)
+    assert reply == b""
+    (event,) = events
     assert event.type == "unknown"
     assert event.detail == "unknown message 0xde from 0xad to 0xef"
 
@@ -286,10 +286,9 @@ def test_trailing_partial_header(make: Callable[[], Probe]) -> None:
 
 def test_session_error_keeps_frames_before_it() -> None:
     session = Session(cloud_ip="192.168.1.10", cloud_port=5678)
-    inbound = session.receive(samples.HELLO + samples.STATUS_DOOR_OPEN + _bad_header(0))
-    assert [type(i) for i in inbound] == [Inbound, Inbound]
-    assert inbound[0].reply == samples.HELLO_REPLY_5678
-    assert inbound[1].events[0].type == "door_open"
+    hello, door = session.receive(samples.HELLO + samples.STATUS_DOOR_OPEN + _bad_header(0))
+    assert hello[3] == samples.HELLO_REPLY_5678
+    assert door[2][0].type == "door_open"
     assert session.error is not None
     assert session.receive(samples.PING) == []
 

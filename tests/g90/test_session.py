@@ -21,7 +21,6 @@ from custom_components.g90_cloud.g90.messages import (
 )
 from custom_components.g90_cloud.g90.session import (
     CloudStream,
-    Inbound,
     Session,
     discovery_reply,
     hello_reply,
@@ -68,19 +67,19 @@ def test_hello_reply_other_port() -> None:
 
 def test_session_answers_hello_with_announced_port() -> None:
     session = _session(port=15678)
-    (inbound,) = session.receive(samples.HELLO)
-    assert inbound.reply == HELLO_ACK_AND_REPLY + bytes.fromhex(
+    ((frame, _, events, reply),) = session.receive(samples.HELLO)
+    assert reply == HELLO_ACK_AND_REPLY + bytes.fromhex(
         "63 20 00 10 10 00 00 00 01 00 03 00 3e 3d 00 00"
     )
-    assert inbound.events == ()
-    assert inbound.frame == samples.HELLO
+    assert events == ()
+    assert frame == samples.HELLO
     # the same answer every time (about once a minute)
-    assert session.receive(samples.HELLO)[0].reply == inbound.reply
+    assert session.receive(samples.HELLO)[0][3] == reply
 
 
 def test_session_answers_hello_5678() -> None:
-    (inbound,) = _session().receive(samples.HELLO)
-    assert inbound.reply == samples.HELLO_REPLY_5678
+    ((_, _, _, reply),) = _session().receive(samples.HELLO)
+    assert reply == samples.HELLO_REPLY_5678
 
 
 # --- discovery ------------------------------------------------------------------
@@ -88,21 +87,23 @@ def test_session_answers_hello_5678() -> None:
 
 def test_discovery_reply_golden() -> None:
     session = Session(cloud_ip="192.168.1.10", cloud_port=5678, clock=lambda: 1737794080.0)
-    (inbound,) = session.receive(samples.HELLO_DISCOVERY)
-    assert inbound.reply == DISCOVERY_REPLY_192_168_1_10_5678
-    assert len(inbound.reply) == 44
-    assert inbound.events == ()
+    ((_, _, events, reply),) = session.receive(samples.HELLO_DISCOVERY)
+    assert reply == DISCOVERY_REPLY_192_168_1_10_5678
+    assert len(reply) == 44
+    assert events == ()
 
 
 def test_discovery_reply_uses_the_clock_each_time() -> None:
     times = iter([1737794080.9, 1737794141.0])
     session = Session(cloud_ip="10.1.2.3", cloud_port=15678, clock=lambda: next(times))
-    first, second = session.receive(samples.HELLO_DISCOVERY + samples.HELLO_DISCOVERY)
+    (_, _, _, first), (_, _, _, second) = session.receive(
+        samples.HELLO_DISCOVERY + samples.HELLO_DISCOVERY
+    )
     head = bytes.fromhex("01 d0 00 10 2c 00 00 00 01 00 00 00")
     ip = b"10.1.2.3" + bytes(8)
     middle = bytes.fromhex("00 00 00 00 00 00 00 00 3e 3d 00 00")
-    assert first.reply == head + ip + middle + bytes.fromhex("20 a2 94 67")  # fraction dropped
-    assert second.reply == head + ip + middle + bytes.fromhex("5d a2 94 67")
+    assert first == head + ip + middle + bytes.fromhex("20 a2 94 67")  # fraction dropped
+    assert second == head + ip + middle + bytes.fromhex("5d a2 94 67")
 
 
 def test_discovery_reply_function() -> None:
@@ -117,17 +118,17 @@ def test_discovery_reply_function() -> None:
 
 
 def test_ping_is_echoed() -> None:
-    (inbound,) = _session().receive(samples.PING)
-    assert inbound.message == Ping()
-    assert inbound.reply == bytes.fromhex("01 10 00 00 08 00 00 00")
-    assert inbound.events == ()
+    ((_, message, events, reply),) = _session().receive(samples.PING)
+    assert message == Ping()
+    assert reply == bytes.fromhex("01 10 00 00 08 00 00 00")
+    assert events == ()
 
 
 def test_odd_ping_is_echoed_byte_exact() -> None:
     frame = bytes.fromhex("01 10 07 00 0a 00 00 00 ab cd")
-    (inbound,) = _session().receive(frame)
-    assert inbound.message == Ping(b"\xab\xcd", flag=7)
-    assert inbound.reply == frame
+    ((_, message, _, reply),) = _session().receive(frame)
+    assert message == Ping(b"\xab\xcd", flag=7)
+    assert reply == frame
 
 
 @pytest.mark.parametrize(
@@ -144,14 +145,14 @@ def test_odd_ping_is_echoed_byte_exact() -> None:
     ],
 )
 def test_no_reply(frame: bytes, kind: type) -> None:
-    (inbound,) = _session().receive(frame)
-    assert type(inbound.message) is kind
-    assert inbound.reply == b""
+    ((_, message, _, reply),) = _session().receive(frame)
+    assert type(message) is kind
+    assert reply == b""
 
 
 def test_command_response_carries_no_event() -> None:
-    (inbound,) = _session().receive(samples.COMMAND_RESPONSE)
-    assert inbound.events == ()
+    ((_, _, events, _),) = _session().receive(samples.COMMAND_RESPONSE)
+    assert events == ()
 
 
 # --- identity -------------------------------------------------------------------
@@ -160,13 +161,13 @@ def test_command_response_carries_no_event() -> None:
 def test_guid_and_firmware_from_hello() -> None:
     session = _session()
     assert (session.guid, session.firmware) == (None, None)
-    (before,) = session.receive(samples.STATUS_DISARMED)
-    assert before.events[0].guid is None
+    ((_, _, before, _),) = session.receive(samples.STATUS_DISARMED)
+    assert before[0].guid is None
     session.receive(samples.HELLO)
     assert session.guid == "GA00000A0000000"
     assert session.firmware == "207"
-    (after,) = session.receive(samples.STATUS_DISARMED)
-    assert after.events == (
+    ((_, _, after, _),) = session.receive(samples.STATUS_DISARMED)
+    assert after == (
         PanelEvent(
             type=EventType.DISARMED,
             guid="GA00000A0000000",
@@ -188,8 +189,8 @@ def test_empty_guid_or_firmware_keeps_what_is_known() -> None:
     session = _session()
     session.receive(samples.HELLO)
     blank = versioned(0x01, 0x10, 0x20, hello_payload(b"", b""))
-    (inbound,) = session.receive(blank)
-    assert inbound.reply == samples.HELLO_REPLY_5678
+    ((_, _, _, reply),) = session.receive(blank)
+    assert reply == samples.HELLO_REPLY_5678
     assert session.guid == GUID
     assert session.firmware == "207"
     other = versioned(0x01, 0x30, 0x20, hello_payload(b"GB1", b"208", (0,) * 7))
@@ -201,8 +202,8 @@ def test_empty_guid_or_firmware_keeps_what_is_known() -> None:
 def test_inbound_record() -> None:
     session = _session()
     assert session.receive(samples.PING + samples.COMMAND_RESPONSE) == [
-        Inbound(samples.PING, Ping(), (), samples.PING),
-        Inbound(
+        (samples.PING, Ping(), (), samples.PING),
+        (
             samples.COMMAND_RESPONSE,
             CommandResponse(6, 106, b"[106,[900,0,0,1,2,2,60,2,0,180,2]]\0"),
             (),
@@ -217,7 +218,7 @@ def test_error_and_buffered_properties() -> None:
     no_error = session.error
     assert no_error is None
     assert session.buffered == 10
-    assert [i.frame for i in session.receive(samples.HELLO[10:])] == [samples.HELLO]
+    assert [frame for frame, _, _, _ in session.receive(samples.HELLO[10:])] == [samples.HELLO]
     assert session.buffered == 0
     assert session.receive(bytes.fromhex("01 10 00 00 07 00 00 00")) == []
     problem = session.error
@@ -227,7 +228,9 @@ def test_error_and_buffered_properties() -> None:
 
 def test_session_max_frame_size() -> None:
     session = Session(cloud_ip="1.2.3.4", cloud_port=1, max_frame_size=60)
-    assert [i.frame for i in session.receive(samples.HELLO_DISCOVERY)] == [samples.HELLO_DISCOVERY]
+    assert [frame for frame, _, _, _ in session.receive(samples.HELLO_DISCOVERY)] == [
+        samples.HELLO_DISCOVERY
+    ]
     assert session.receive(samples.HELLO) == []
     assert session.error is not None
     assert session.error.length == 72
@@ -235,8 +238,8 @@ def test_session_max_frame_size() -> None:
 
 def test_session_default_clock_is_wall_time() -> None:
     session = Session(cloud_ip="1.2.3.4", cloud_port=1)
-    (inbound,) = session.receive(samples.HELLO_DISCOVERY)
-    sent = int.from_bytes(inbound.reply[-4:], "little")
+    ((_, _, _, reply),) = session.receive(samples.HELLO_DISCOVERY)
+    sent = int.from_bytes(reply[-4:], "little")
     assert abs(sent - datetime.now(UTC).timestamp()) < 60
 
 

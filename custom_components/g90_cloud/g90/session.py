@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 import time
-from typing import Final, NamedTuple
+from typing import Final
 
 from .events import PanelEvent, events_from, notification_event, status_event
 from .framing import Framer, FramingError
@@ -33,15 +33,13 @@ from .messages import (
 )
 from .wire import BASIC_HEADER_SIZE, MAX_FRAME_SIZE, PROTOCOL_VERSION, VERSIONED_HEADER_SIZE
 
+type Inbound = tuple[bytes, Message, tuple[PanelEvent, ...], bytes]
+"""`(frame, message, events, reply)`: one frame the panel sent, what it means, and
+what the cloud answers (empty for most messages).
 
-class Inbound(NamedTuple):
-    """One frame the panel sent, and what it means (a named tuple: cheap to build)."""
-
-    frame: bytes
-    message: Message
-    events: tuple[PanelEvent, ...]
-    reply: bytes
-    """What the cloud answers (empty for most messages)."""
+A plain tuple, unpacked by its consumers: building a named tuple per frame cost
+a twentieth of the whole decoding time.
+"""
 
 
 def hello_reply(announced_port: int) -> bytes:
@@ -127,7 +125,7 @@ class Session:
         result: list[Inbound] = []
         append = result.append
         guid = self.guid
-        new, inbound, versioned_header, basic_header = _new, Inbound, _VERSIONED, _BASIC
+        versioned_header, basic_header = _VERSIONED, _BASIC
         limit = framer.max_frame_size
         position = 0
         end = len(buffer)
@@ -159,13 +157,13 @@ class Session:
                     payload = frame[VERSIONED_HEADER_SIZE:]
                     message = _build_status_change(payload, flag, sequence)
                     event = status_event(payload, frame, guid)
-                    append(new(inbound, (frame, message, (event,), b"")))
+                    append((frame, message, (event,), b""))
                     continue
                 if key == _NOTIFICATION:
                     payload = frame[VERSIONED_HEADER_SIZE:]
                     message = _build_notification(payload, flag, sequence)
                     event = notification_event(payload, frame, guid)
-                    append(new(inbound, (frame, message, (event,), b"")))
+                    append((frame, message, (event,), b""))
                     continue
             if length < VERSIONED_HEADER_SIZE:  # what was read as its version is the next frame
                 version = -1
@@ -173,13 +171,13 @@ class Session:
                 frame, command_source, flag, destination, length, version, sequence
             )
             if isinstance(message, Ping):
-                append(new(inbound, (frame, message, (), frame)))
+                append((frame, message, (), frame))
             elif isinstance(message, Introduction):
                 reply = self._identify(message)
                 guid = self.guid
-                append(new(inbound, (frame, message, (), reply)))
+                append((frame, message, (), reply))
             else:
-                append(new(inbound, (frame, message, events_from(message, frame, guid), b"")))
+                append((frame, message, events_from(message, frame, guid), b""))
         framer.keep(buffer, position)
         return result
 
@@ -194,7 +192,6 @@ class Session:
         return discovery_reply(self._cloud_ip, self._cloud_port, self._clock())
 
 
-_new = tuple.__new__
 _VERSIONED: Final = HEADER_AND_VERSION.unpack_from
 _BASIC: Final = BASIC_HEADER_KEY.unpack_from
 _STATUS_CHANGE: Final = header_key(StatusChange)

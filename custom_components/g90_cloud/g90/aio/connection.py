@@ -193,30 +193,30 @@ class PanelConnection:
             self._closing = True
 
     def _handle(self, item: Inbound, now: datetime) -> None:
-        message = item.message
+        frame, message, events, reply = item
         self.counters.frames += 1
         if isinstance(message, (Hello, HelloDiscovery)):
             if not self._identified(now):
                 return
             if isinstance(message, Hello):
-                self._last_hello = item.frame
+                self._last_hello = frame
         elif isinstance(message, (Unknown, Malformed)):
             self.counters.unknown += 1
             why = message.reason if isinstance(message, Malformed) else "unknown header"
             self._log.report(
-                f"unknown {self.peer} {why} {item.frame[:4].hex()}",
+                f"unknown {self.peer} {why} {frame[:4].hex()}",
                 "%s sent a message we do not understand (%s), kept as an unknown event: %s",
                 self._name,
                 why,
-                item.frame.hex(" "),
+                frame.hex(" "),
             )
         if self._listener.wants_messages:
             self._listener.record(
-                MessageRecord(now, self.peer, self.guid, "panel", item.frame, message, item.events)
+                MessageRecord(now, self.peer, self.guid, "panel", frame, message, events)
             )
-        for event in item.events:
+        for event in events:
             self._deliver(event)
-        self._answer(item)
+        self._answer(frame, reply)
 
     def _identified(self, now: datetime) -> bool:
         """The session learnt (or confirmed) its GUID: check it, attribute held events."""
@@ -266,20 +266,20 @@ class PanelConnection:
             event = event._replace(guid=self.panel.guid)
         self._listener.deliver(event, self.panel)
 
-    def _answer(self, item: Inbound) -> None:
+    def _answer(self, frame: bytes, reply: bytes) -> None:
         upstream = self.upstream
         if upstream is not None and upstream.connected:
-            upstream.write(item.frame)
+            upstream.write(frame)
             self.counters.upstream_frames += 1
-            if item.reply:
-                self._pending.append(item.reply)
+            if reply:
+                self._pending.append(reply)
                 if self._pending_timer is None:
                     self._pending_timer = asyncio.get_running_loop().call_later(
                         self._config.reply_timeout, self._upstream_silent
                     )
             return
-        if item.reply:
-            self._write_panel(item.reply)
+        if reply:
+            self._write_panel(reply)
             self.counters.replies += 1
         elif upstream is not None:
             if len(self._backlog) >= self._config.backlog_limit:
@@ -290,7 +290,7 @@ class PanelConnection:
                     "(events still reached Home Assistant)",
                     self._config.backlog_limit,
                 )
-            self._backlog.append(item.frame)
+            self._backlog.append(frame)
 
     def _write_panel(self, data: bytes) -> None:
         if not self._writer.is_closing():
