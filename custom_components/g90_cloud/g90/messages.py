@@ -191,14 +191,15 @@ def _hello_builder(kind: type[Introduction]) -> Callable[[bytes, int, int], Mess
     set_sequence = _slot(kind, "sequence").__set__
     layout = kind.LAYOUT
     size = layout.size
+    texts = _TEXTS
 
     def build(payload: bytes, flag: int, sequence: int) -> Message:
         if len(payload) < size:
             raise MessageDecodeError(f"payload is {len(payload)} bytes, expected {size}")
         values = layout.unpack_from(payload)
         message = new(kind)
-        set_guid(message, _memo_text(values[0]))
-        set_firmware(message, _memo_text(values[6]))
+        set_guid(message, texts.get(values[0]) or _memo_text(values[0]))
+        set_firmware(message, texts.get(values[6]) or _memo_text(values[6]))
         set_numbers(message, values[2:6] + values[8:])
         set_trailing(message, payload[size:])
         set_padding(message, values[1] + values[7])
@@ -214,27 +215,32 @@ def _command_response_builder(payload: bytes, flag: int, sequence: int) -> Messa
     if len(payload) < _COMMAND_RESPONSE_HEAD.size:
         return CommandResponse.from_payload(payload, flag, sequence)  # raises, with the reason
     lead, seq, reserved, seq_again, code, code_again = _COMMAND_RESPONSE_HEAD.unpack_from(payload)
+    (
+        set_sequence,
+        set_code,
+        set_body,
+        set_lead,
+        set_reserved,
+        set_sequence_again,
+        set_code_again,
+        set_flag,
+    ) = _COMMAND_RESPONSE_SETTERS
     message = object.__new__(CommandResponse)
-    for setter, value in zip(
-        _COMMAND_RESPONSE_SETTERS,
-        (
-            seq,
-            code,
-            payload[_COMMAND_RESPONSE_HEAD.size :],
-            lead,
-            reserved,
-            None if seq_again == seq else seq_again,
-            None if code_again == code else code_again,
-            flag,
-        ),
-        strict=True,
-    ):
-        setter(message, value)
+    set_sequence(message, seq)
+    set_code(message, code)
+    set_body(message, payload[_COMMAND_RESPONSE_HEAD.size :])
+    set_lead(message, lead)
+    set_reserved(message, reserved)
+    set_sequence_again(message, None if seq_again == seq else seq_again)
+    set_code_again(message, None if code_again == code else code_again)
+    set_flag(message, flag)
     return message
 
 
 def _ping_builder(payload: bytes, flag: int, sequence: int) -> Message:
-    """Ping, the other keep-alive, built slot by slot too."""
+    """Ping, the other keep-alive, built slot by slot too; the usual empty one is shared."""
+    if not payload and not flag:
+        return _EMPTY_PING
     message = object.__new__(Ping)
     _PING_TRAILING(message, payload)
     _PING_FLAG(message, flag)
@@ -659,6 +665,7 @@ _COMMAND_RESPONSE_SETTERS: Final = tuple(
 )
 _PING_TRAILING: Final = _slot(Ping, "trailing").__set__
 _PING_FLAG: Final = _slot(Ping, "flag").__set__
+_EMPTY_PING: Final = Ping()
 _FAST_BUILDERS: Final[dict[type[Message], Callable[[bytes, int, int], Message]]] = {
     StatusChange: _slot_builder(StatusChange, "data"),
     Notification: _slot_builder(Notification, "body"),
