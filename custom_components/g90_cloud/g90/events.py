@@ -471,15 +471,6 @@ _make_scanner: Any = json.scanner.make_scanner
 _scan_json = _make_scanner(json.JSONDecoder())
 
 
-def _json_text(body: bytes) -> str:
-    """The text of a body: normally JSON followed by one NUL.
-
-    A missing NUL is tolerated, so a firmware that leaves it out loses nothing.
-    """
-    end = body.find(b"\0")
-    return (body if end < 0 else body[:end]).decode("utf-8", "replace")
-
-
 def _parse_json(text: str) -> tuple[Any, str | None]:
     """The JSON value of a text and a problem, if any: the full json.loads."""
     try:
@@ -489,8 +480,13 @@ def _parse_json(text: str) -> tuple[Any, str | None]:
 
 
 def notification_event(body: bytes, raw: bytes, guid: str | None) -> PanelEvent:
-    """The event of a notification body (JSON, code 170 or 208)."""
-    text = _json_text(body)
+    """The event of a notification body (JSON, code 170 or 208).
+
+    The body is JSON text followed by one NUL; a missing NUL is tolerated, so a
+    firmware that leaves it out loses nothing.
+    """
+    end = body.find(b"\0")
+    text = (body if end < 0 else body[:end]).decode("utf-8", "replace")
     try:
         value, stop = _scan_json(text, 0)
     except StopIteration, ValueError, RecursionError:
