@@ -16,6 +16,7 @@ import struct
 from typing import Any, Final, NamedTuple
 
 from .messages import (
+    STATUS_NAME_SIZE,
     Malformed,
     Message,
     Notification,
@@ -348,7 +349,7 @@ def _short_status_change_event(data: bytes, raw: bytes, guid: str | None) -> Pan
         if len(data) < 4:
             return _unknown(raw, guid, f"status change kind {kind} with {len(data)} bytes")
         zone, type_or_source, state = data[1], data[2], data[3]
-        name = _zone_name(data[4:]) if len(data) > 4 else None
+        name = _zone_name(data[4 : 4 + STATUS_NAME_SIZE]) if len(data) > 4 else None
         if kind == AlertKind.ALARM:
             return _alarm_event(zone, name, type_or_source, None, state, None, raw, guid)
         return _activity_event(zone, name, type_or_source, state, None, raw, guid)
@@ -582,7 +583,13 @@ def _alert_208(data: Any, raw: bytes, guid: str | None) -> PanelEvent | None:
         return _activity_event(event_id, name, source, state, timestamp, raw, guid)
     if kind == AlertKind.HOST_SOS:
         return PanelEvent(
-            EventType.SOS, guid, timestamp=timestamp, source=source, state=state, raw=raw
+            EventType.SOS,
+            guid,
+            zone_name=name,
+            timestamp=timestamp,
+            source=source,
+            state=state,
+            raw=raw,
         )
     return None
 

@@ -56,6 +56,7 @@ def hello_reply(announced_port: int) -> bytes:
 
 
 _INT32_MAX: Final = 2**31 - 1
+_PORT_MAX: Final = 65535
 
 
 def discovery_reply(announced_ip: str, announced_port: int, now: float) -> bytes:
@@ -98,6 +99,8 @@ class Session:
         self._cloud_port = cloud_port
         self._clock = clock
         self._hello_reply = hello_reply(cloud_port)
+        if not 1 <= cloud_port <= _PORT_MAX:
+            raise ValueError(f"cannot announce port {cloud_port}: ports are 1-{_PORT_MAX}")
         discovery_reply(cloud_ip, cloud_port, 0)  # fail now, not at the first discovery
         self.guid: str | None = None
         self.firmware: str | None = None
