@@ -573,7 +573,6 @@ def test_alert_host_sos() -> None:
     assert _event(frame) == PanelEvent(
         type=EventType.SOS,
         guid="GA00000A0000000",
-        zone_name="",  # as the alert gives it
         source=0,
         state=0,
         timestamp=T,

@@ -732,7 +732,7 @@ def test_alert_sensor_activity(
 def test_alert_host_sos() -> None:
     frame = _alert(1, 0, 0, 0, "", GUID2, T3, 0, "")
     assert _event(frame) == PanelEvent(
-        type=EventType.SOS, guid=GUID2, zone_name="", timestamp=T3, source=0, state=0, raw=frame
+        type=EventType.SOS, guid=GUID2, timestamp=T3, source=0, state=0, raw=frame
     )
 
 

@@ -585,7 +585,7 @@ def _alert_208(data: Any, raw: bytes, guid: str | None) -> PanelEvent | None:
         return PanelEvent(
             EventType.SOS,
             guid,
-            zone_name=name,
+            zone_name=name or None,  # the panel's own SOS: an empty name is no name
             timestamp=timestamp,
             source=source,
             state=state,
