@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from custom_components.g90_cloud.g90.events import EventType, PanelEvent
 from custom_components.g90_cloud.g90.messages import (
     CommandResponse,
@@ -190,3 +192,33 @@ def test_detail_of_exactly_200_characters_is_not_cut() -> None:
     frame = json_notification('[999,"' + "x" * 191 + '"]')
     ((_, _, events, _),) = _session().receive(frame)
     assert events == (_unknown(frame, "unknown notification " + shown),)
+
+
+# --- a failure while decoding leaves the stream in step ----------------------------
+
+
+def test_the_stream_stays_in_step_after_a_failure_mid_read() -> None:
+    calls = 0
+
+    def clock() -> float:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            raise RuntimeError("clock unavailable")
+        return NOW
+
+    session = Session(cloud_ip="192.168.1.10", cloud_port=5678, clock=clock)
+    half = len(samples.STATUS_DOOR_OPEN) // 2
+    with pytest.raises(RuntimeError, match="clock unavailable"):
+        session.receive(samples.HELLO_DISCOVERY + samples.STATUS_DOOR_OPEN[:half])
+    assert session.buffered == half
+    inbound = session.receive(samples.STATUS_DOOR_OPEN[half:] + samples.PING)
+    assert [type(message) for _, message, _, _ in inbound] == [StatusChange, Ping]
+    assert inbound[0][0] == samples.STATUS_DOOR_OPEN
+    assert session.error is None
+
+
+@pytest.mark.parametrize("port", [0, -1, 65536, 2**31, 2**40])
+def test_a_port_that_cannot_be_announced_is_a_value_error(port: int) -> None:
+    with pytest.raises(ValueError, match=f"cannot announce port {port}: ports are 1-65535"):
+        Session(cloud_ip="192.168.1.10", cloud_port=port)

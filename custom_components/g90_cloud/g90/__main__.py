@@ -88,6 +88,9 @@ async def run_monitor(args: argparse.Namespace, out: TextIO) -> int:
     except ListenerBindError as err:
         logging.getLogger(__name__).error("%s", err.strerror)
         return 2
+    except ValueError as err:  # an address panels cannot be told to use
+        logging.getLogger(__name__).error("%s", err)
+        return 2
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -63,7 +63,8 @@ class Framer:
         """Take the next chunk of the stream; return the frames it completes, in order.
 
         When the chunk reveals a broken stream, the frames before the break
-        are returned and `error` is set.
+        are returned and `error` is set. (Session.receive runs this same loop
+        inline, decoding as it goes.)
         """
         buffer = self.take(data)
         frames: list[bytes] = []

@@ -728,7 +728,8 @@ def decode_framed(  # noqa: PLR0917 - the header's fields, as unpacked
 ) -> Message:
     """decode() for a caller that has unpacked the header already (HEADER_AND_VERSION).
 
-    `version` is -1 for a frame too short to have one.
+    `version` and `sequence` are not looked at when the frame is too short to
+    have them, whatever was unpacked there.
     """
     size = len(frame)
     if length != size:
@@ -740,7 +741,7 @@ def decode_framed(  # noqa: PLR0917 - the header's fields, as unpacked
     try:
         if not versioned:
             return build(frame[BASIC_HEADER_SIZE:], flag, 0)
-        if version < 0:
+        if size < VERSIONED_HEADER_SIZE:
             return Malformed(frame, f"{kind.NAME}: {size} bytes, shorter than a versioned header")
         if version != PROTOCOL_VERSION:
             return Malformed(frame, f"{kind.NAME}: protocol version {version}, expected 1")

@@ -68,6 +68,16 @@ def discovery_reply(announced_ip: str, announced_port: int, now: float) -> bytes
     return DiscoveryReply(announced_ip, announced_port, min(int(now), _INT32_MAX)).encode()
 
 
+def check_announceable(cloud_ip: str, cloud_port: int) -> None:
+    """Raise ValueError unless panels can be told to use this address.
+
+    The replies hold an ASCII address of at most 16 bytes and a port of 1-65535.
+    """
+    if type(cloud_port) is not int or not 1 <= cloud_port <= _PORT_MAX:
+        raise ValueError(f"cannot announce port {cloud_port!r}: ports are 1-{_PORT_MAX}")
+    discovery_reply(cloud_ip, cloud_port, 0)
+
+
 class Session:
     """Protocol state of one panel connection."""
 
@@ -94,14 +104,12 @@ class Session:
         Raises ValueError if they cannot be announced (the reply holds an
         ASCII address of at most 16 bytes and a port of 1-65535).
         """
+        check_announceable(cloud_ip, cloud_port)  # fail now, not at the first hello
         self._framer = Framer(max_frame_size)
         self._cloud_ip = cloud_ip
         self._cloud_port = cloud_port
         self._clock = clock
         self._hello_reply = hello_reply(cloud_port)
-        if not 1 <= cloud_port <= _PORT_MAX:
-            raise ValueError(f"cannot announce port {cloud_port}: ports are 1-{_PORT_MAX}")
-        discovery_reply(cloud_ip, cloud_port, 0)  # fail now, not at the first discovery
         self.guid: str | None = None
         self.firmware: str | None = None
 
@@ -120,8 +128,9 @@ class Session:
 
         Check `error` afterwards: frames before a break are still returned.
 
-        The framing loop is the Framer's, written out here so that each header
-        is unpacked once, for its length and for its triple at the same time.
+        The framing loop is Framer.feed's, written out here so that each header
+        is unpacked once, for its length and for its triple at the same time
+        (keep the two in step: the framing tests run against both).
         """
         framer = self._framer
         buffer = framer.take(data)
@@ -132,56 +141,58 @@ class Session:
         limit = framer.max_frame_size
         position = 0
         end = len(buffer)
-        while True:
-            left = end - position
-            if left >= VERSIONED_HEADER_SIZE:
-                command_source, flag, destination, length, version, sequence = versioned_header(
-                    buffer, position
+        try:
+            while True:
+                left = end - position
+                if left >= VERSIONED_HEADER_SIZE:
+                    command_source, flag, destination, length, version, sequence = versioned_header(
+                        buffer, position
+                    )
+                elif left >= BASIC_HEADER_SIZE:
+                    command_source, flag, destination, length = basic_header(buffer, position)
+                    version, sequence = -1, 0
+                else:
+                    break
+                if not BASIC_HEADER_SIZE <= length <= limit:
+                    framer.broken(buffer, position, length)
+                    break
+                stop = position + length
+                if stop > end:
+                    break
+                frame = buffer[position:stop]
+                position = stop
+                if version == PROTOCOL_VERSION and length >= VERSIONED_HEADER_SIZE:
+                    # The two alerts, most of the traffic, go straight to the builder
+                    # decode() would use and to their event reader. One call site per
+                    # kind keeps each call monomorphic, which the interpreter rewards.
+                    key = command_source | destination << 16
+                    if key == _STATUS_CHANGE:
+                        payload = frame[VERSIONED_HEADER_SIZE:]
+                        message = _build_status_change(payload, flag, sequence)
+                        event = status_event(payload, frame, guid)
+                        append((frame, message, (event,), b""))
+                        continue
+                    if key == _NOTIFICATION:
+                        payload = frame[VERSIONED_HEADER_SIZE:]
+                        message = _build_notification(payload, flag, sequence)
+                        event = notification_event(payload, frame, guid)
+                        append((frame, message, (event,), b""))
+                        continue
+                message = decode_framed(
+                    frame, command_source, flag, destination, length, version, sequence
                 )
-            elif left >= BASIC_HEADER_SIZE:
-                command_source, flag, destination, length = basic_header(buffer, position)
-                version, sequence = -1, 0
-            else:
-                break
-            if not BASIC_HEADER_SIZE <= length <= limit:
-                framer.broken(buffer, position, length)
-                return result
-            stop = position + length
-            if stop > end:
-                break
-            frame = buffer[position:stop]
-            position = stop
-            if version == PROTOCOL_VERSION and length >= VERSIONED_HEADER_SIZE:
-                # The two alerts, most of the traffic, go straight to the builder
-                # decode() would use and to their event reader. One call site per
-                # kind keeps each call monomorphic, which the interpreter rewards.
-                key = command_source | destination << 16
-                if key == _STATUS_CHANGE:
-                    payload = frame[VERSIONED_HEADER_SIZE:]
-                    message = _build_status_change(payload, flag, sequence)
-                    event = status_event(payload, frame, guid)
-                    append((frame, message, (event,), b""))
-                    continue
-                if key == _NOTIFICATION:
-                    payload = frame[VERSIONED_HEADER_SIZE:]
-                    message = _build_notification(payload, flag, sequence)
-                    event = notification_event(payload, frame, guid)
-                    append((frame, message, (event,), b""))
-                    continue
-            if length < VERSIONED_HEADER_SIZE:  # what was read as its version is the next frame
-                version = -1
-            message = decode_framed(
-                frame, command_source, flag, destination, length, version, sequence
-            )
-            if isinstance(message, Ping):
-                append((frame, message, (), frame))
-            elif isinstance(message, Introduction):
-                reply = self._identify(message)
-                guid = self.guid
-                append((frame, message, (), reply))
-            else:
-                append((frame, message, events_from(message, frame, guid), b""))
-        framer.keep(buffer, position)
+                if isinstance(message, Ping):
+                    append((frame, message, (), frame))
+                elif isinstance(message, Introduction):
+                    reply = self._identify(message)
+                    guid = self.guid
+                    append((frame, message, (), reply))
+                else:
+                    append((frame, message, events_from(message, frame, guid), b""))
+        finally:
+            # Whatever happened to the frames taken, the rest of the stream stays in step.
+            if framer.error is None:
+                framer.keep(buffer, position)
         return result
 
     def _identify(self, message: Introduction) -> bytes:

@@ -260,6 +260,13 @@ async def test_run_monitor_in_process(
     assert await run_monitor(args, io.StringIO()) == 2
     assert "already in use" in caplog.text
 
+    # A port panels cannot be told to use: refused before binding (the busy port is not tried).
+    args = parser().parse_args(
+        ["monitor", "--listen", f"{LOCAL}:{busy.port}", "--cloud-ip", "x", "--cloud-port", "70000"]
+    )
+    assert await run_monitor(args, io.StringIO()) == 2
+    assert "cannot announce port 70000: ports are 1-65535" in caplog.text
+
 
 async def test_main_simulate_in_process(
     start_listener: StartListener, start_cloud: StartCloud

@@ -653,6 +653,25 @@ async def test_ipv6_loopback(start_listener: StartListener, connect: ConnectPane
     assert panel.address.startswith("[::1]:")
 
 
+@pytest.mark.parametrize(
+    ("cloud_ip", "cloud_port", "reason"),
+    [
+        ("192.168.1.10", 0, "cannot announce port 0"),
+        ("192.168.1.10", 65536, "cannot announce port 65536"),
+        ("fd00:1234:5678::1", 5678, "longer than 16 bytes"),
+    ],
+)
+async def test_an_address_panels_cannot_be_told_is_refused_before_binding(
+    cloud_ip: str, cloud_port: int, reason: str
+) -> None:
+    config = ListenerConfig(host=LOCAL, port=0, cloud_ip=cloud_ip, cloud_port=cloud_port)
+    listener = Listener(config, on_event=lambda _e, _p: None)
+    with pytest.raises(ValueError, match=reason):
+        await listener.start()
+    assert listener.port == 0  # nothing was bound
+    await listener.close()
+
+
 def test_listener_port_before_start() -> None:
     listener = Listener(ListenerConfig(port=4567), on_event=lambda _e, _p: None)
     assert listener.port == 4567

@@ -17,6 +17,7 @@ import logging
 import socket
 
 from ..events import PanelEvent
+from ..session import check_announceable
 from .connection import MessageRecord, PanelConnection
 from .logs import QuietLog
 from .panels import Counters, PanelStatus
@@ -136,9 +137,14 @@ class Listener:
         return frozenset(self._connections)
 
     async def start(self) -> None:
-        """Bind and start accepting; raises ListenerBindError when the port is unusable."""
+        """Bind and start accepting.
+
+        Raises ValueError when the cloud address cannot be announced to panels,
+        and ListenerBindError when the port is unusable.
+        """
         if self._server is not None:
             return
+        check_announceable(self.config.cloud_ip, self.config.cloud_port)
         try:
             self._server = await asyncio.start_server(
                 self._accept,
