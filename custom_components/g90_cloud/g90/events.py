@@ -216,28 +216,7 @@ class PanelEvent(NamedTuple):
 
 
 _new_tuple = tuple.__new__
-
-
-def _event(  # noqa: PLR0917 - positional: the hot path
-    kind: EventType,
-    guid: str | None,
-    zone: int | None,
-    name: str | None,
-    timestamp: int | None,
-    source: int | None,
-    peripheral_type: int | None,
-    state: int | None,
-    tamper: bool | None,
-    button: str | None,
-    action: str | None,
-    raw: bytes,
-) -> PanelEvent:
-    """Build an event without the keyword machinery of NamedTuple.__new__."""
-    return _new_tuple(
-        PanelEvent,
-        (kind, guid, zone, name, timestamp, source, peripheral_type, state, tamper, button,
-         action, None, raw),
-    )  # fmt: skip
+"""Builds a PanelEvent from a 13-tuple, without the keyword machinery of its __new__."""
 
 
 def _time(timestamp: int | None) -> datetime | None:
@@ -388,20 +367,13 @@ def _alarm_event(  # noqa: PLR0917 - positional: the hot path
     """An alarm; SOS when raised by a remote's SOS button or an SOS button."""
     by_remote = peripheral_type in _REMOTE_TYPES or source == _SOURCE_REMOTE
     is_sos = (by_remote and state == _TAMPER_STATE) or peripheral_type == _SOS_BUTTON
-    return _event(
-        EventType.SOS if is_sos else EventType.ALARM,
-        guid,
-        zone,
-        name,
-        timestamp,
-        source,
-        peripheral_type,
-        state,
-        False if is_sos else state == _TAMPER_STATE,
-        None,
-        None,
-        raw,
-    )
+    event_type = EventType.SOS if is_sos else EventType.ALARM
+    tamper = False if is_sos else state == _TAMPER_STATE
+    return _new_tuple(
+        PanelEvent,
+        (event_type, guid, zone, name, timestamp, source, peripheral_type, state, tamper, None,
+         None, None, raw),
+    )  # fmt: skip
 
 
 _ActivityEntry = tuple[EventType, str | None, str | None, bool | None]
