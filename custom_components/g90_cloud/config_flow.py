@@ -41,12 +41,12 @@ from .const import (
     CONF_UPSTREAM_HOST,
     CONF_UPSTREAM_PORT,
     DEFAULT_LOCAL_IP,
-    DEFAULT_PORT,
     DOMAIN,
     PANEL_WAIT,
 )
 from .g90.aio.server import port_available
 from .g90.local import PANEL_LOCAL_PORT
+from .g90.wire import DEFAULT_PORT
 from .hub import G90Hub, async_lan_address, entry_settings
 from .pointing import Outcome, point_and_wait
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Final
 
+from .g90.wire import ANY_IPV4, HEARTBEAT_SECONDS
+
 DOMAIN: Final = "g90_cloud"
 
 CONF_LOCAL_IP: Final = "local_ip"
@@ -17,14 +19,12 @@ CONF_ALLOWED_GUIDS: Final = "allowed_guids"
 CONF_PANEL_IP: Final = "panel_ip"
 """Optional, in the flows: a panel to point at Home Assistant over its local UDP protocol."""
 
-DEFAULT_LOCAL_IP: Final = "0.0.0.0"
-DEFAULT_PORT: Final = 5678
-VENDOR_CLOUD: Final = "47.88.7.61"
+DEFAULT_LOCAL_IP: Final = ANY_IPV4
 
 EVENT_G90: Final = "g90_cloud_event"
 """Fired on the bus for every event a panel reports."""
 
-HEARTBEAT: Final = timedelta(seconds=60)
+HEARTBEAT: Final = timedelta(seconds=HEARTBEAT_SECONDS)
 """Panels say hello about once a minute."""
 CONNECTED_WITHIN: Final = 3 * HEARTBEAT
 """A panel counts as connected while heard from within this long."""
@@ -35,6 +35,6 @@ PACKET_TIME_RESOLUTION: Final = timedelta(minutes=5)
 REPEAT_WINDOW: Final = timedelta(seconds=10)
 """The same arming reported again within this long is marked `repeat`."""
 RAW_FRAMES_KEPT: Final = 50
+"""Frames per panel kept for diagnostics."""
 PANEL_WAIT: Final = timedelta(seconds=120)
 """How long the flows wait for a panel to connect after pointing it here."""
-"""Frames per panel kept for diagnostics."""

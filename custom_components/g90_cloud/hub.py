@@ -35,17 +35,16 @@ from .const import (
     CONF_UPSTREAM_HOST,
     CONF_UPSTREAM_PORT,
     CONNECTED_WITHIN,
-    DEFAULT_PORT,
     DOMAIN,
     EVENT_G90,
     HEARTBEAT,
     PACKET_TIME_RESOLUTION,
     REPEAT_WINDOW,
 )
-from .g90.aio.connection import MessageRecord
-from .g90.aio.panels import Counters, PanelStatus
 from .g90.aio.server import Listener, ListenerConfig
 from .g90.events import EventType, PanelEvent
+from .g90.status import Counters, MessageRecord, PanelStatus
+from .g90.wire import DEFAULT_PORT
 from .model import PanelState, ZoneState, apply_event
 
 _LOGGER = logging.getLogger(__name__)

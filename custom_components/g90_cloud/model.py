@@ -14,9 +14,8 @@ from enum import StrEnum
 from typing import Any
 
 from .const import RAW_FRAMES_KEPT
-from .g90.aio.connection import MessageRecord
-from .g90.aio.panels import Counters
 from .g90.events import AlertSource, EventType, PanelEvent, PeripheralType
+from .g90.status import Counters, MessageRecord
 
 
 class ZoneKind(StrEnum):

@@ -38,6 +38,7 @@ from custom_components.g90_cloud.g90.messages import (
 from custom_components.g90_cloud.g90.session import CloudStream, Session
 
 from .frames import basic, hello_payload, json_notification, notification, status, versioned
+from .inbound import decoded, decoded_cloud
 
 # --- values unlike the samples ----------------------------------------------------
 
@@ -122,7 +123,7 @@ def test_hello_other_panel_decodes() -> None:
 
 def test_hello_other_panel_gets_the_triple_with_the_announced_port() -> None:
     session = _session()
-    ((_, message, events, reply),) = session.receive(HELLO2)
+    ((_, message, events, reply),) = decoded(session.receive(HELLO2))
     assert type(message) is Hello
     assert events == ()
     assert reply == _hello_reply_bytes(CLOUD_PORT)
@@ -170,7 +171,7 @@ def test_hello_discovery_other_panel_decodes() -> None:
 )
 def test_discovery_reply_byte_exact(ip: str, port: int, now: float) -> None:
     session = Session(cloud_ip=ip, cloud_port=port, clock=lambda: now)
-    ((_, message, events, reply),) = session.receive(DISCOVERY2)
+    ((_, message, events, reply),) = decoded(session.receive(DISCOVERY2))
     assert type(message) is HelloDiscovery
     assert events == ()
     payload = struct.pack("<16s4i", ip.encode("ascii"), 0, 0, port, int(now))
@@ -197,7 +198,7 @@ def test_hello_with_another_version_is_invalid(version: int, kind: str) -> None:
     payload = hello_payload(GUID2.encode(), FIRMWARE2.encode(), numbers)
     frame = versioned(0x01, source, 0x20, payload, version=version)
     session = _session()
-    ((_, message, events, reply),) = session.receive(frame)
+    ((_, message, events, reply),) = decoded(session.receive(frame))
     assert type(message) is Malformed
     assert reply == b""
     assert session.guid is None
@@ -213,7 +214,9 @@ def test_hello_with_another_version_is_invalid(version: int, kind: str) -> None:
 def test_ping_echoed_between_other_frames() -> None:
     ping = basic(0x01, 0x10, 0x00)
     state = _state_change(4, T2)
-    ((_, _, _, a), (_, message, events, b), (_, _, _, c)) = _session().receive(state + ping + state)
+    ((_, _, _, a), (_, message, events, b), (_, _, _, c)) = decoded(
+        _session().receive(state + ping + state)
+    )
     assert a == c == b""
     assert message == Ping()
     assert events == ()
@@ -263,7 +266,9 @@ def test_cloud_command_layout(sequence: int, code: int, body: bytes) -> None:
     message = decode(frame)
     assert message == CloudCommand(code, body, sequence=sequence)
     assert message.encode() == frame
-    assert CloudStream().receive(frame) == [(frame, message)]
+    received = CloudStream().receive(frame)
+    assert decoded_cloud(received) == [(frame, message)]
+    assert received == [(frame, CloudCommand)]
 
 
 # --- status change kind 2: panel state ----------------------------------------------
@@ -529,7 +534,7 @@ def test_status_undocumented_kind_is_unknown_with_raw(kind: int) -> None:
 def test_status_event_carries_the_guid_of_the_hello() -> None:
     session = _session()
     frame = _zone(4, 8, 1, 1, NAME_UTF8.encode(), T2)
-    (_, (_, message, (event,), _)) = session.receive(HELLO2 + frame)
+    (_, (_, message, (event,), _)) = decoded(session.receive(HELLO2 + frame))
     assert type(message) is StatusChange
     assert event.guid == GUID2
     assert event.type is EventType.DOOR_OPEN
@@ -745,7 +750,7 @@ def test_alert_guid_of_the_session_and_of_the_alert() -> None:
     frame = _alert(4, 1, 1, 1, "Door", GUID2, T2, 0, "")
     session = _session()
     session.receive(HELLO2)
-    ((_, message, (event,), _),) = session.receive(frame)
+    ((_, message, (event,), _),) = decoded(session.receive(frame))
     assert type(message) is Notification
     assert event.guid == GUID2
     (alone,) = events_from(decode(frame), frame)
@@ -800,6 +805,7 @@ def test_panel_stream_split_anywhere() -> None:
     session = _session()
     pieces = [inbound for i in range(len(stream)) for inbound in session.receive(stream[i : i + 1])]
     assert pieces == whole
+    assert decoded(pieces) == decoded(whole)
     frames = [frame for frame, _, _, _ in whole]
     replies = [reply for _, _, _, reply in whole]
     events = [event for _, _, found, _ in whole for event in found]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from custom_components.g90_cloud.g90.messages import (
+    MESSAGE_TYPES,
     CloudCommand,
     CommandResponse,
     DiscoveryReply,
@@ -21,7 +22,7 @@ from custom_components.g90_cloud.g90.messages import (
     StatusChange,
     Unknown,
     decode,
-    fast_builder,
+    identify,
     message_type,
 )
 from custom_components.g90_cloud.g90.wire import HeaderKind
@@ -396,19 +397,113 @@ def test_cloud_command_with_differing_code_repeat() -> None:
 
 
 @pytest.mark.parametrize("frame", samples.ALL_SAMPLES, ids=lambda frame: decode(frame).NAME)
-def test_fast_builders_build_what_from_payload_builds(frame: bytes) -> None:
+def test_decode_builds_what_from_payload_builds(frame: bytes) -> None:
+    """decode() reads the header and hands the payload, flag and sequence on unchanged."""
     kind = type(decode(frame))
     offset = int(kind.HEADER)
+    sequence = 3 if offset == 12 else 0  # a basic header has no sequence
     for payload in (frame[offset:], frame[offset:] + b"more", frame[offset : offset + 2], b""):
         try:
-            expected: Message | str = kind.from_payload(payload, 7, 3)
+            expected: Message | str = kind.from_payload(payload, 7, sequence)
         except MessageDecodeError as err:
-            expected = str(err)
-        try:
-            built: Message | str = fast_builder(kind)(payload, 7, 3)
-        except MessageDecodeError as err:
-            built = str(err)
+            expected = f"{kind.NAME}: {err}"
+        header = bytearray(frame[:offset])
+        header[2] = 7  # flag
+        if offset == 12:
+            header[10:12] = (3).to_bytes(2, "little")  # sequence
+        header[4:8] = (offset + len(payload)).to_bytes(4, "little")
+        message = decode(bytes(header) + payload)
+        built: Message | str = message.reason if isinstance(message, Malformed) else message
         assert built == expected
+
+
+# --- identify: the message type from the header alone --------------------------------
+
+ANY_PAYLOAD_TYPES: tuple[type[Message], ...] = (Ping, StatusChange, Notification)
+EVERY_TYPE: tuple[type[Message], ...] = (*MESSAGE_TYPES, Unknown, Malformed)
+
+
+def test_names() -> None:
+    # Malformed had Unknown's name; diagnostics now tell the two apart.
+    assert Malformed.NAME == "malformed"
+    assert Unknown.NAME == "unknown"
+    names = [kind.NAME for kind in EVERY_TYPE]
+    assert len(set(names)) == len(names)
+
+
+@pytest.mark.parametrize("kind", EVERY_TYPE, ids=lambda kind: kind.NAME)
+def test_any_payload_is_set_for_ping_status_change_and_notification_only(
+    kind: type[Message],
+) -> None:
+    assert kind.ANY_PAYLOAD is (kind in ANY_PAYLOAD_TYPES)
+
+
+@pytest.mark.parametrize("frame", samples.ALL_SAMPLES, ids=lambda frame: decode(frame).NAME)
+def test_identify_every_sample(frame: bytes) -> None:
+    assert identify(frame) is type(decode(frame))
+
+
+@pytest.mark.parametrize(
+    ("frame", "expected"),
+    [
+        pytest.param(b"", Malformed, id="empty"),
+        pytest.param(samples.PING[:7], Malformed, id="shorter-than-a-header"),
+        pytest.param(samples.HELLO[:7], Malformed, id="hello-shorter-than-a-header"),
+        pytest.param(with_length(samples.PING, 9), Malformed, id="ping-length-lies"),
+        pytest.param(with_length(samples.HELLO, 0x47), Malformed, id="hello-length-lies"),
+        pytest.param(with_length(samples.STATUS_DOOR_OPEN, 8), Malformed, id="status-length-lies"),
+        pytest.param(with_length(basic(0x99, 0, 0, b"abc"), 12), Malformed, id="unknown-lies"),
+        pytest.param(
+            versioned(0x21, 0x10, 0x20, b"\x04", version=2), Malformed, id="status-version-2"
+        ),
+        pytest.param(
+            versioned(0x22, 0x10, 0x20, b"[170,[8]]\0", version=0),
+            Malformed,
+            id="notification-version-0",
+        ),
+        pytest.param(
+            samples.HELLO[:8] + b"\xff\xff" + samples.HELLO[10:], Malformed, id="hello-version"
+        ),
+        pytest.param(basic(0x21, 0x10, 0x20), Malformed, id="status-no-versioned-header"),
+        pytest.param(basic(0x99, 0x10, 0x20), Unknown, id="unknown-triple"),
+        pytest.param(versioned(0x22, 0x10, 0x00, b"{}\0"), Unknown, id="unknown-versioned"),
+        pytest.param(basic(0, 0, 0), Unknown, id="zero-triple"),
+    ],
+)
+def test_identify_edges(frame: bytes, expected: type[Message]) -> None:
+    assert identify(frame) is expected
+    assert type(decode(frame)) is expected  # what decode says too
+
+
+@pytest.mark.parametrize(
+    ("frame", "kind"),
+    [
+        (versioned(0x01, 0x10, 0x20), Hello),
+        (versioned(0x01, 0x30, 0x20, hello_payload(numbers=(0,) * 7)[:47]), HelloDiscovery),
+        (basic(0x01, 0x00, 0x20, bytes(15)), CommandResponse),
+        (versioned(0x29, 0x50, 0x10, bytes(9)), CloudCommand),
+        (versioned(0x41, 0x20, 0x10, b"\x01\x01"), HelloAck),
+        (versioned(0x01, 0x20, 0x10), HelloReply),
+        (versioned(0x63, 0x20, 0x10, bytes(5)), HelloInfo),
+        (versioned(0x01, 0xD0, 0x10, bytes(31)), DiscoveryReply),
+    ],
+)
+def test_identify_reads_no_payload(frame: bytes, kind: type[Message]) -> None:
+    # Only decode can tell that a payload does not fit a message that is not ANY_PAYLOAD.
+    assert not kind.ANY_PAYLOAD
+    assert identify(frame) is kind
+    assert type(decode(frame)) is Malformed
+
+
+@pytest.mark.parametrize("kind", ANY_PAYLOAD_TYPES, ids=lambda kind: kind.NAME)
+@pytest.mark.parametrize(
+    "payload", [b"", b"\0", b"\x04", bytes(200), b"not json", b"\xff" * 7], ids=repr
+)
+def test_identify_is_final_for_any_payload_messages(kind: type[Message], payload: bytes) -> None:
+    header = basic if kind.HEADER is HeaderKind.BASIC else versioned
+    frame = header(kind.COMMAND, kind.SOURCE, kind.DESTINATION, payload)
+    assert identify(frame) is kind
+    assert type(decode(frame)) is kind
 
 
 def test_more_panels_than_the_texts_remembered() -> None:

@@ -25,12 +25,14 @@ from custom_components.g90_cloud.g90.messages import (
     StatusChange,
     Unknown,
     decode,
+    identify,
 )
 from custom_components.g90_cloud.g90.session import Session
 from custom_components.g90_cloud.g90.wire import MAX_FRAME_SIZE
 
 from . import samples
 from .frames import basic, fix_length, json_notification, versioned, zone_status
+from .inbound import decoded
 
 QUICK = settings(max_examples=200, deadline=None)
 
@@ -149,7 +151,7 @@ def test_mutated_frames_never_raise(frame: bytes) -> None:
         # consistent length: the mutation reaches the decoders as one frame
         assert [item[0] for item in inbound] == [frame]
         assert session.error is None
-    for delivered, message, _, _ in inbound:
+    for delivered, message, _, _ in decoded(inbound):
         assert message.encode() == delivered
 
 
@@ -174,7 +176,7 @@ def test_session_decodes_each_frame_as_decode_does(frames: list[bytes]) -> None:
     """Whatever follows a frame in the stream, the session reads it as decode() alone would."""
     frames = [frame for frame in frames if len(frame) >= 8 and frame[4:8] == _length(frame)]
     session = _session()
-    inbound = session.receive(b"".join(frames))
+    inbound = decoded(session.receive(b"".join(frames)))
     assert [item[0] for item in inbound] == frames
     assert [item[1] for item in inbound] == [decode(frame) for frame in frames]
     guid = None
@@ -187,6 +189,53 @@ def test_session_decodes_each_frame_as_decode_does(frames: list[bytes]) -> None:
 
 def _length(frame: bytes) -> bytes:
     return struct.pack("<i", len(frame))
+
+
+# --- identify: the message type from the header alone ---------------------------------
+
+
+@st.composite
+def any_payload_frames(draw: st.DrawFn) -> tuple[bytes, type[Message]]:
+    """Any payload behind a valid header of a message that takes any payload."""
+    kind = draw(st.sampled_from([Ping, StatusChange, Notification]))
+    payload, flag = draw(st.binary(max_size=200)), draw(u8)
+    if kind is Ping:
+        return basic(0x01, 0x10, 0x00, payload, flag=flag), kind
+    triple = (0x21, 0x10, 0x20) if kind is StatusChange else (0x22, 0x10, 0x20)
+    return versioned(*triple, payload, sequence=draw(u16), flag=flag), kind
+
+
+@QUICK
+@given(any_payload_frames())
+def test_identify_is_final_for_any_payload_messages(case: tuple[bytes, type[Message]]) -> None:
+    frame, kind = case
+    assert kind.ANY_PAYLOAD
+    assert identify(frame) is kind
+    assert type(decode(frame)) is kind
+    ((_, inbound_kind, _, _),) = _session().receive(frame)
+    assert inbound_kind is kind
+
+
+@QUICK
+@given(st.one_of(st.binary(max_size=40), short_frames(), random_header_frames(), mutated_frames()))
+def test_identify_agrees_with_decode(frame: bytes) -> None:
+    """The header's type is decode's, unless the payload does not fit a type that checks it."""
+    kind, message = identify(frame), decode(frame)
+    if kind is not type(message):
+        assert isinstance(message, Malformed)
+        assert not kind.ANY_PAYLOAD
+        assert kind not in {Unknown, Malformed}
+        assert message.reason.startswith(f"{kind.NAME}: ")
+
+
+@QUICK
+@given(st.lists(st.one_of(short_frames(), random_header_frames(), mutated_frames()), max_size=8))
+def test_session_kind_is_the_type_of_the_message(frames: list[bytes]) -> None:
+    frames = [frame for frame in frames if len(frame) >= 8 and frame[4:8] == _length(frame)]
+    inbound = _session().receive(b"".join(frames))
+    assert [item.frame for item in inbound] == frames
+    for item in inbound:
+        assert item.kind is type(item.message)
 
 
 # --- chunking does not matter ---------------------------------------------------
@@ -210,6 +259,7 @@ def test_any_split_decodes_like_the_whole(case: tuple[bytes, list[bytes]]) -> No
     whole = whole_session.receive(stream)
     split = [inbound for chunk in chunks for inbound in split_session.receive(chunk)]
     assert split == whole
+    assert decoded(split) == decoded(whole)
     assert b"".join(frame for frame, _, _, _ in whole) == stream
     assert split_session.guid == whole_session.guid
     assert split_session.buffered == whole_session.buffered == 0

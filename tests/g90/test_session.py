@@ -18,16 +18,20 @@ from custom_components.g90_cloud.g90.messages import (
     Ping,
     StatusChange,
     Unknown,
+    decode,
+    identify,
 )
 from custom_components.g90_cloud.g90.session import (
     CloudStream,
+    Inbound,
     Session,
     discovery_reply,
     hello_reply,
 )
 
 from . import samples
-from .frames import basic, hello_payload, versioned
+from .frames import basic, fix_length, hello_payload, versioned
+from .inbound import decoded, decoded_cloud
 from .samples import GUID
 
 NOW = 1737794080.0  # 2025-01-25 08:34:40 UTC
@@ -118,7 +122,7 @@ def test_discovery_reply_function() -> None:
 
 
 def test_ping_is_echoed() -> None:
-    ((_, message, events, reply),) = _session().receive(samples.PING)
+    ((_, message, events, reply),) = decoded(_session().receive(samples.PING))
     assert message == Ping()
     assert reply == bytes.fromhex("01 10 00 00 08 00 00 00")
     assert events == ()
@@ -126,7 +130,7 @@ def test_ping_is_echoed() -> None:
 
 def test_odd_ping_is_echoed_byte_exact() -> None:
     frame = bytes.fromhex("01 10 07 00 0a 00 00 00 ab cd")
-    ((_, message, _, reply),) = _session().receive(frame)
+    ((_, message, _, reply),) = decoded(_session().receive(frame))
     assert message == Ping(b"\xab\xcd", flag=7)
     assert reply == frame
 
@@ -145,14 +149,71 @@ def test_odd_ping_is_echoed_byte_exact() -> None:
     ],
 )
 def test_no_reply(frame: bytes, kind: type) -> None:
-    ((_, message, _, reply),) = _session().receive(frame)
+    inbound = _session().receive(frame)
+    ((_, message, _, reply),) = decoded(inbound)
     assert type(message) is kind
     assert reply == b""
+    assert inbound[0].kind is kind  # the type, without decoding
 
 
 def test_command_response_carries_no_event() -> None:
     ((_, _, events, _),) = _session().receive(samples.COMMAND_RESPONSE)
     assert events == ()
+
+
+# --- the message type of each frame --------------------------------------------
+
+
+def _variants(frame: bytes) -> list[bytes]:
+    """A sample, and what it becomes with another version, a cut, a longer or no payload."""
+    return [
+        frame,
+        fix_length(frame[:8] + b"\x02\x00" + frame[10:]),  # version 2 (payload, if basic)
+        fix_length(frame[:14]),
+        fix_length(frame + b"more"),
+        fix_length(frame[:12]),
+        fix_length(frame[:8]),
+    ]
+
+
+VARIANTS = list(
+    dict.fromkeys(
+        [
+            *(variant for frame in samples.ALL_SAMPLES for variant in _variants(frame)),
+            basic(0x99, 0x10, 0x20),
+            basic(0x99, 0x10, 0x20, b"?", flag=3),
+            versioned(0x22, 0x10, 0x00, b"{}\0", sequence=4),
+            versioned(0x01, 0x10, 0x20, b"short"),
+            versioned(0x21, 0x10, 0x20, b"\x04", version=2),
+        ]
+    )
+)
+
+
+def test_the_variants_hold_every_outcome() -> None:
+    kinds = {type(decode(frame)) for frame in VARIANTS}
+    assert {Malformed, Unknown, Ping, StatusChange, Notification, CloudCommand} <= kinds
+
+
+@pytest.mark.parametrize("frame", VARIANTS, ids=lambda frame: frame[:12].hex())
+def test_kind_is_the_type_of_the_message(frame: bytes) -> None:
+    (inbound,) = _session().receive(frame)
+    assert inbound.frame == frame
+    assert inbound.message == decode(frame)
+    # Inbound.kind is Malformed when the frame holds no message, so it holds for those too.
+    assert inbound.kind is type(inbound.message)
+    if not isinstance(inbound.message, Malformed):
+        assert inbound.kind is identify(frame)
+
+
+@pytest.mark.parametrize("frame", VARIANTS, ids=lambda frame: frame[:12].hex())
+def test_cloud_stream_kind_is_read_from_the_header(frame: bytes) -> None:
+    ((received, kind),) = CloudStream().receive(frame)
+    assert received == frame
+    assert kind is identify(frame)
+    message = decode(frame)
+    if not isinstance(message, Malformed):
+        assert kind is type(message)
 
 
 # --- identity -------------------------------------------------------------------
@@ -201,7 +262,8 @@ def test_empty_guid_or_firmware_keeps_what_is_known() -> None:
 
 def test_inbound_record() -> None:
     session = _session()
-    assert session.receive(samples.PING + samples.COMMAND_RESPONSE) == [
+    inbound = session.receive(samples.PING + samples.COMMAND_RESPONSE)
+    assert decoded(inbound) == [
         (samples.PING, Ping(), (), samples.PING),
         (
             samples.COMMAND_RESPONSE,
@@ -209,6 +271,11 @@ def test_inbound_record() -> None:
             (),
             b"",
         ),
+    ]
+    # the record itself holds the message type; the message is decoded on demand
+    assert inbound == [
+        Inbound(samples.PING, Ping, (), samples.PING),
+        Inbound(samples.COMMAND_RESPONSE, CommandResponse, (), b""),
     ]
 
 
@@ -249,11 +316,19 @@ def test_session_default_clock_is_wall_time() -> None:
 def test_cloud_stream() -> None:
     stream = CloudStream()
     data = samples.CLOUD_COMMAND + samples.HELLO_REPLY_5678
-    assert stream.receive(data[:30]) == [(samples.CLOUD_COMMAND, CloudCommand(100, sequence=6))]
-    assert stream.receive(data[30:]) == [
+    first = stream.receive(data[:30])
+    assert decoded_cloud(first) == [(samples.CLOUD_COMMAND, CloudCommand(100, sequence=6))]
+    assert first == [(samples.CLOUD_COMMAND, CloudCommand)]
+    rest = stream.receive(data[30:])
+    assert decoded_cloud(rest) == [
         (samples.HELLO_REPLY_5678[:13], HelloAck(1, sequence=1)),
         (samples.HELLO_REPLY_5678[13:26], HelloReply(0x1F, sequence=2)),
         (samples.HELLO_REPLY_5678[26:], HelloInfo(5678, sequence=3)),
+    ]
+    assert rest == [
+        (samples.HELLO_REPLY_5678[:13], HelloAck),
+        (samples.HELLO_REPLY_5678[13:26], HelloReply),
+        (samples.HELLO_REPLY_5678[26:], HelloInfo),
     ]
     no_error = stream.error
     assert no_error is None

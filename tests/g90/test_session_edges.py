@@ -17,6 +17,7 @@ from custom_components.g90_cloud.g90.session import Session, discovery_reply
 
 from . import samples
 from .frames import basic, hello_payload, json_notification, status, versioned
+from .inbound import decoded
 from .samples import GUID
 
 NOW = 1737794080.0  # 2025-01-25 08:34:40 UTC
@@ -43,7 +44,7 @@ def test_short_alert_followed_by_a_frame_starting_01_00_is_malformed() -> None:
     status_reason = "status_change: 8 bytes, shorter than a versioned header"
     notification_reason = "notification: 9 bytes, shorter than a versioned header"
     response = CommandResponse(6, 106, b"[106,[900,0,0,1,2,2,60,2,0,180,2]]\0")
-    assert _session().receive(stream) == [
+    assert decoded(_session().receive(stream)) == [
         (
             short_status,
             Malformed(short_status, status_reason),
@@ -65,7 +66,7 @@ def test_short_hello_followed_by_a_ping_is_malformed_as_short() -> None:
     # The ping's first bytes (01 10) would read as version 0x1001.
     short_hello = basic(0x01, 0x10, 0x20)
     reason = "hello: 8 bytes, shorter than a versioned header"
-    assert _session().receive(short_hello + samples.PING) == [
+    assert decoded(_session().receive(short_hello + samples.PING)) == [
         (short_hello, Malformed(short_hello, reason), (_unknown(short_hello, reason),), b""),
         (samples.PING, Ping(), (), samples.PING),
     ]
@@ -78,7 +79,7 @@ def test_twelve_byte_frames_have_a_version() -> None:
     hello_reason = "hello: payload is 0 bytes, expected 60"
     v2_reason = "status_change: protocol version 2, expected 1"
     session = _session()
-    assert session.receive(empty_hello + status_v2 + empty_status) == [
+    assert decoded(session.receive(empty_hello + status_v2 + empty_status)) == [
         (
             empty_hello,
             Malformed(empty_hello, hello_reason),
@@ -104,7 +105,7 @@ def test_alert_fast_path_keeps_flag_and_sequence() -> None:
     status_frame = versioned(0x21, 0x10, 0x20, payload, flag=5, sequence=7)
     body = b"[170,[8]]\0"
     notification_frame = versioned(0x22, 0x10, 0x20, body, flag=9, sequence=300)
-    inbound = _session().receive(status_frame + notification_frame)
+    inbound = decoded(_session().receive(status_frame + notification_frame))
     assert [message for _, message, _, _ in inbound] == [
         StatusChange(payload, flag=5, sequence=7),
         Notification(body, flag=9, sequence=300),
@@ -122,7 +123,7 @@ def test_unknown_and_malformed_events_carry_the_session_guid() -> None:
     unknown = basic(0x99, 0x10, 0x20, b"?")
     status_v2 = versioned(0x21, 0x10, 0x20, b"\x04", version=2)
     v2_reason = "status_change: protocol version 2, expected 1"
-    inbound = _session().receive(samples.HELLO + unknown + status_v2)
+    inbound = decoded(_session().receive(samples.HELLO + unknown + status_v2))
     assert [item[1:3] for item in inbound[1:]] == [
         (
             Unknown(unknown),
@@ -212,7 +213,7 @@ def test_the_stream_stays_in_step_after_a_failure_mid_read() -> None:
     with pytest.raises(RuntimeError, match="clock unavailable"):
         session.receive(samples.HELLO_DISCOVERY + samples.STATUS_DOOR_OPEN[:half])
     assert session.buffered == half
-    inbound = session.receive(samples.STATUS_DOOR_OPEN[half:] + samples.PING)
+    inbound = decoded(session.receive(samples.STATUS_DOOR_OPEN[half:] + samples.PING))
     assert [type(message) for _, message, _, _ in inbound] == [StatusChange, Ping]
     assert inbound[0][0] == samples.STATUS_DOOR_OPEN
     assert session.error is None

@@ -20,10 +20,10 @@ import signal
 import sys
 from typing import Any, TextIO
 
-from .aio.connection import MessageRecord
 from .aio.server import Listener, ListenerBindError, ListenerConfig
 from .aio.simulator import simulate
 from .scenarios import SCENARIOS
+from .status import MessageRecord
 
 
 def host_port(text: str) -> tuple[str, int]:

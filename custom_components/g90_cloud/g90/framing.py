@@ -44,44 +44,29 @@ class Framer:
         """Bytes held back as the start of an incomplete frame."""
         return len(self._pending)
 
-    def take(self, data: bytes) -> bytes:
-        """The bytes to split next: what was held back, then `data` (nothing once broken)."""
-        if self.error is not None:
-            return b""
-        return self._pending + data if self._pending else data
-
-    def keep(self, buffer: bytes, position: int) -> None:
-        """Hold back the start of the incomplete frame at `position` until more arrives."""
-        self._pending = buffer[position:] if position < len(buffer) else b""
-
-    def broken(self, buffer: bytes, position: int, length: int) -> None:
-        """Record the impossible `length` read at `position`; nothing more will be split."""
-        self.error = FramingError(length, bytes(buffer[position : position + BASIC_HEADER_SIZE]))
-        self._pending = b""
-
     def feed(self, data: bytes) -> list[bytes]:
         """Take the next chunk of the stream; return the frames it completes, in order.
 
         When the chunk reveals a broken stream, the frames before the break
-        are returned and `error` is set. (Session.receive runs this same loop
-        inline, decoding as it goes.)
+        are returned and `error` is set; from then on nothing more is split.
         """
-        buffer = self.take(data)
+        if self.error is not None:
+            return []
+        buffer = self._pending + data if self._pending else data
         frames: list[bytes] = []
-        append = frames.append
-        unpack_length = LENGTH_FIELD.unpack_from
-        limit = self.max_frame_size
         position = 0
         end = len(buffer)
         while end - position >= BASIC_HEADER_SIZE:
-            (length,) = unpack_length(buffer, position + LENGTH_OFFSET)
-            if not BASIC_HEADER_SIZE <= length <= limit:
-                self.broken(buffer, position, length)
+            (length,) = LENGTH_FIELD.unpack_from(buffer, position + LENGTH_OFFSET)
+            if not BASIC_HEADER_SIZE <= length <= self.max_frame_size:
+                header = bytes(buffer[position : position + BASIC_HEADER_SIZE])
+                self.error = FramingError(length, header)
+                self._pending = b""
                 return frames
             stop = position + length
             if stop > end:
                 break
-            append(buffer[position:stop])
+            frames.append(buffer[position:stop])
             position = stop
-        self.keep(buffer, position)
+        self._pending = buffer[position:]
         return frames

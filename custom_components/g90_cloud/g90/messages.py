@@ -9,14 +9,19 @@ bytes back: for every well-formed frame, `decode(frame).encode() == frame`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 import struct
-from typing import Any, ClassVar, Final, Self
+from typing import ClassVar, Final, Self
 
 from .wire import (
+    BASIC_HEADER,
     BASIC_HEADER_SIZE,
     PROTOCOL_VERSION,
+    STATUS_CHANGE_SIZE,
+    STATUS_NAME_SIZE,
+    STATUS_STATE,
+    STATUS_ZONE,
+    VERSIONED_HEADER,
     VERSIONED_HEADER_SIZE,
     Command,
     Direction,
@@ -25,7 +30,6 @@ from .wire import (
     pack_versioned,
 )
 
-_VERSION_AND_SEQUENCE: Final = struct.Struct("<HH")
 # The notes' `<15sx4i3sx6i` and `<15sx4i3sx3i`, with the pad bytes read as `c`
 # so that a non-zero pad byte survives the round trip.
 _HELLO: Final = struct.Struct("<15sc4i3sc6i")
@@ -34,11 +38,6 @@ _COMMAND_RESPONSE_HEAD: Final = struct.Struct("<HiHiHH")
 _COMMAND_HEAD: Final = struct.Struct("<HHHi")
 _INT32: Final = struct.Struct("<i")
 _DISCOVERY_REPLY: Final = struct.Struct("<16s4i")
-
-STATUS_CHANGE_SIZE: Final = 108
-_STATUS_STATE: Final = struct.Struct("<BB34si")  # kind, code, leftover bytes, time
-_STATUS_ZONE: Final = struct.Struct("<BBBB32si")  # kind, zone, type/source, state, name, time
-STATUS_NAME_SIZE: Final = 32
 
 
 class MessageDecodeError(ValueError):
@@ -66,6 +65,8 @@ class Message:
     SOURCE: ClassVar[int]
     DESTINATION: ClassVar[int]
     HEADER: ClassVar[HeaderKind]
+    ANY_PAYLOAD: ClassVar[bool] = False
+    """Every payload is valid (kept as it is): the header alone identifies the message."""
 
     flag: int = field(default=0, kw_only=True)
     """Header byte 2, meaning unknown, seen as 0; kept so encoding is exact."""
@@ -119,6 +120,7 @@ class Ping(Message):
     SOURCE = Direction.DEVICE
     DESTINATION = Direction.UNSPECIFIED
     HEADER = HeaderKind.BASIC
+    ANY_PAYLOAD = True
 
     trailing: bytes = b""
     """Payload bytes (none seen so far), kept as they are."""
@@ -159,92 +161,6 @@ def _pack_hello(
         padding[1:2],
         *numbers[4:],
     )
-
-
-def _slot(kind: type[Message], name: str) -> Any:
-    """The slot descriptor of field `name`, in whichever class of `kind` defines it."""
-    return next(vars(cls)[name] for cls in kind.__mro__ if name in vars(cls))
-
-
-_TEXTS: dict[bytes, str] = {}
-
-
-def _memo_text(raw: bytes) -> str:
-    """_text, remembered: a panel repeats its GUID and firmware in every heartbeat."""
-    text = _TEXTS.get(raw)
-    if text is None:
-        if len(_TEXTS) >= 1024:  # the fields come from the network: stay bounded
-            _TEXTS.clear()
-        text = _TEXTS[raw] = _text(raw)
-    return text
-
-
-def _hello_builder(kind: type[Introduction]) -> Callable[[bytes, int, int], Message]:
-    """Hello is the heartbeat: built slot by slot, as _slot_builder does for alerts."""
-    new = object.__new__
-    set_guid = _slot(kind, "guid").__set__
-    set_firmware = _slot(kind, "firmware").__set__
-    set_numbers = _slot(kind, "numbers").__set__
-    set_trailing = _slot(kind, "trailing").__set__
-    set_padding = _slot(kind, "padding").__set__
-    set_flag = _slot(kind, "flag").__set__
-    set_sequence = _slot(kind, "sequence").__set__
-    layout = kind.LAYOUT
-    size = layout.size
-    texts = _TEXTS
-
-    def build(payload: bytes, flag: int, sequence: int) -> Message:
-        if len(payload) < size:
-            raise MessageDecodeError(f"payload is {len(payload)} bytes, expected {size}")
-        values = layout.unpack_from(payload)
-        message = new(kind)
-        set_guid(message, texts.get(values[0]) or _memo_text(values[0]))
-        set_firmware(message, texts.get(values[6]) or _memo_text(values[6]))
-        set_numbers(message, values[2:6] + values[8:])
-        set_trailing(message, payload[size:])
-        set_padding(message, values[1] + values[7])
-        set_flag(message, flag)
-        set_sequence(message, sequence)
-        return message
-
-    return build
-
-
-def _command_response_builder(payload: bytes, flag: int, sequence: int) -> Message:
-    """A command response, built slot by slot: the same value from_payload builds."""
-    if len(payload) < _COMMAND_RESPONSE_HEAD.size:
-        return CommandResponse.from_payload(payload, flag, sequence)  # raises, with the reason
-    lead, seq, reserved, seq_again, code, code_again = _COMMAND_RESPONSE_HEAD.unpack_from(payload)
-    (
-        set_sequence,
-        set_code,
-        set_body,
-        set_lead,
-        set_reserved,
-        set_sequence_again,
-        set_code_again,
-        set_flag,
-    ) = _COMMAND_RESPONSE_SETTERS
-    message = object.__new__(CommandResponse)
-    set_sequence(message, seq)
-    set_code(message, code)
-    set_body(message, payload[_COMMAND_RESPONSE_HEAD.size :])
-    set_lead(message, lead)
-    set_reserved(message, reserved)
-    set_sequence_again(message, None if seq_again == seq else seq_again)
-    set_code_again(message, None if code_again == code else code_again)
-    set_flag(message, flag)
-    return message
-
-
-def _ping_builder(payload: bytes, flag: int, sequence: int) -> Message:
-    """Ping, the other keep-alive, built slot by slot too; the usual empty one is shared."""
-    if not payload and not flag:
-        return _EMPTY_PING
-    message = object.__new__(Ping)
-    _PING_TRAILING(message, payload)
-    _PING_FLAG(message, flag)
-    return message
 
 
 @dataclass(frozen=True, slots=True)
@@ -314,6 +230,7 @@ class StatusChange(VersionedMessage):
     COMMAND = Command.STATUS_CHANGE
     SOURCE = Direction.DEVICE
     DESTINATION = Direction.CLOUD
+    ANY_PAYLOAD = True
 
     data: bytes
 
@@ -334,7 +251,7 @@ class StatusChange(VersionedMessage):
     @classmethod
     def panel_state(cls, code: int, timestamp: int, leftover: bytes = b"") -> Self:
         """Kind 2: the panel's state changed (armed, AC power, WiFi...)."""
-        head = _STATUS_STATE.pack(2, code, leftover, timestamp)
+        head = STATUS_STATE.pack(2, code, leftover, timestamp)
         return cls(head.ljust(STATUS_CHANGE_SIZE, b"\0"))
 
     @classmethod
@@ -343,7 +260,7 @@ class StatusChange(VersionedMessage):
     ) -> Self:
         """Kind 3 (alarm: peripheral type) or 4 (sensor activity: alert source)."""
         encoded = name.encode("utf-8")[:STATUS_NAME_SIZE]
-        head = _STATUS_ZONE.pack(kind, zone, type_or_source, state, encoded, timestamp)
+        head = STATUS_ZONE.pack(kind, zone, type_or_source, state, encoded, timestamp)
         return cls(head.ljust(STATUS_CHANGE_SIZE, b"\0"))
 
 
@@ -359,6 +276,7 @@ class Notification(VersionedMessage):
     COMMAND = Command.NOTIFICATION
     SOURCE = Direction.DEVICE
     DESTINATION = Direction.CLOUD
+    ANY_PAYLOAD = True
 
     body: bytes
 
@@ -598,7 +516,7 @@ class Unknown(Message):
 class Malformed(Message):
     """A frame that cannot be the message its header announces; kept with the reason."""
 
-    NAME = "unknown"
+    NAME = "malformed"
     HEADER = HeaderKind.BASIC
 
     raw: bytes
@@ -628,123 +546,54 @@ _TABLE: Final[dict[tuple[int, int, int], type[Message]]] = {
 }
 
 
-def _slot_builder(kind: type[Message], payload_field: str) -> Callable[[bytes, int, int], Message]:
-    """A constructor for a message that keeps its payload whole.
-
-    It fills the frozen dataclass's slots directly, skipping __init__'s
-    keyword handling: half the cost, on the path every alert takes. The
-    result is the same frozen value __init__ would build.
-    """
-    new = object.__new__
-    set_payload = vars(kind)[payload_field].__set__
-    set_flag = vars(Message)["flag"].__set__
-    set_sequence = vars(VersionedMessage)["sequence"].__set__
-
-    def build(payload: bytes, flag: int, sequence: int) -> Message:
-        message = new(kind)
-        set_payload(message, payload)
-        set_flag(message, flag)
-        set_sequence(message, sequence)
-        return message
-
-    return build
-
-
-_COMMAND_RESPONSE_SETTERS: Final = tuple(
-    _slot(CommandResponse, name).__set__
-    for name in (
-        "sequence",
-        "code",
-        "body",
-        "lead",
-        "reserved",
-        "sequence_again",
-        "code_again",
-        "flag",
-    )
-)
-_PING_TRAILING: Final = _slot(Ping, "trailing").__set__
-_PING_FLAG: Final = _slot(Ping, "flag").__set__
-_EMPTY_PING: Final = Ping()
-_FAST_BUILDERS: Final[dict[type[Message], Callable[[bytes, int, int], Message]]] = {
-    StatusChange: _slot_builder(StatusChange, "data"),
-    Notification: _slot_builder(Notification, "body"),
-    Hello: _hello_builder(Hello),
-    HelloDiscovery: _hello_builder(HelloDiscovery),
-    Ping: _ping_builder,
-    CommandResponse: _command_response_builder,
-}
-
-# The decode table keyed by one int, read straight from the header as
-# command | source << 8 | destination << 16: one dict lookup per frame.
-BASIC_HEADER_KEY: Final = struct.Struct("<HBBi")
-"""command+source, flag, destination, length: a basic header, keyed as `decode` keys it."""
-HEADER_AND_VERSION: Final = struct.Struct("<HBBiHH")
-"""command+source, flag, destination, length, version, sequence: a versioned header at once."""
-_BY_KEY: Final[dict[int, tuple[type[Message], bool, Callable[[bytes, int, int], Message]]]] = {
-    command | source << 8 | destination << 16: (
-        kind,
-        kind.HEADER is HeaderKind.VERSIONED,
-        _FAST_BUILDERS.get(kind, kind.from_payload),
-    )
-    for (command, source, destination), kind in _TABLE.items()
-}
-
-
-def header_key(kind: type[Message]) -> int:
-    """The int `decode` keys its table on, for a message type."""
-    return int(kind.COMMAND) | int(kind.SOURCE) << 8 | int(kind.DESTINATION) << 16
-
-
-def fast_builder(kind: type[Message]) -> Callable[[bytes, int, int], Message]:
-    """The builder `decode` uses for a message type: (payload, flag, sequence) -> message."""
-    return _FAST_BUILDERS.get(kind, kind.from_payload)
-
-
 def message_type(command: int, source: int, destination: int) -> type[Message] | None:
     """The message a header triple announces, if known."""
     return _TABLE.get((command, source, destination))
 
 
-def decode(frame: bytes) -> Message:
-    """One whole frame (as the framer yields it) to a message. Never raises."""
+def _read_header(frame: bytes) -> tuple[type[Message], int, int] | Unknown | Malformed:
+    """(message type, flag, sequence) from a frame's header, or what the frame is instead."""
     size = len(frame)
-    if size >= VERSIONED_HEADER_SIZE:  # most frames: the whole versioned header at once
-        return decode_framed(frame, *HEADER_AND_VERSION.unpack_from(frame))
-    if size >= BASIC_HEADER_SIZE:
-        command_source, flag, destination, length = BASIC_HEADER_KEY.unpack_from(frame)
-        return decode_framed(frame, command_source, flag, destination, length, -1, 0)
-    return Malformed(frame, f"{size} bytes, shorter than a header")
-
-
-def decode_framed(  # noqa: PLR0917 - the header's fields, as unpacked
-    frame: bytes,
-    command_source: int,
-    flag: int,
-    destination: int,
-    length: int,
-    version: int,
-    sequence: int,
-) -> Message:
-    """decode() for a caller that has unpacked the header already (HEADER_AND_VERSION).
-
-    `version` and `sequence` are not looked at when the frame is too short to
-    have them, whatever was unpacked there.
-    """
-    size = len(frame)
+    if size >= VERSIONED_HEADER_SIZE:  # the version and sequence are read only if it has them
+        command, source, flag, destination, length, version, sequence = (
+            VERSIONED_HEADER.unpack_from(frame)
+        )
+    elif size >= BASIC_HEADER_SIZE:
+        command, source, flag, destination, length = BASIC_HEADER.unpack_from(frame)
+        version = sequence = 0
+    else:
+        return Malformed(frame, f"{size} bytes, shorter than a header")
     if length != size:
         return Malformed(frame, f"length field {length} but the frame has {size} bytes")
-    known = _BY_KEY.get(command_source | destination << 16)
-    if known is None:
+    kind = _TABLE.get((command, source, destination))
+    if kind is None:
         return Unknown(frame, flag=flag)
-    kind, versioned, build = known
+    if kind.HEADER is HeaderKind.BASIC:
+        return kind, flag, 0
+    if size < VERSIONED_HEADER_SIZE:
+        return Malformed(frame, f"{kind.NAME}: {size} bytes, shorter than a versioned header")
+    if version != PROTOCOL_VERSION:
+        return Malformed(frame, f"{kind.NAME}: protocol version {version}, expected 1")
+    return kind, flag, sequence
+
+
+def identify(frame: bytes) -> type[Message]:
+    """The message a whole frame holds, from its header alone (no payload is read).
+
+    Final for the messages that take any payload (`ANY_PAYLOAD`); for the
+    others only `decode` can tell that a payload does not fit (`Malformed`).
+    """
+    header = _read_header(frame)
+    return header[0] if isinstance(header, tuple) else type(header)
+
+
+def decode(frame: bytes) -> Message:
+    """One whole frame (as the framer yields it) to a message. Never raises."""
+    header = _read_header(frame)
+    if not isinstance(header, tuple):
+        return header
+    kind, flag, sequence = header
     try:
-        if not versioned:
-            return build(frame[BASIC_HEADER_SIZE:], flag, 0)
-        if size < VERSIONED_HEADER_SIZE:
-            return Malformed(frame, f"{kind.NAME}: {size} bytes, shorter than a versioned header")
-        if version != PROTOCOL_VERSION:
-            return Malformed(frame, f"{kind.NAME}: protocol version {version}, expected 1")
-        return build(frame[VERSIONED_HEADER_SIZE:], flag, sequence)
+        return kind.from_payload(frame[kind.HEADER :], flag, sequence)
     except (MessageDecodeError, struct.error) as err:
         return Malformed(frame, f"{kind.NAME}: {err}")

@@ -26,6 +26,24 @@ MAX_FRAME_SIZE: Final = 8192
 
 PROTOCOL_VERSION: Final = 1
 
+DEFAULT_PORT: Final = 5678
+"""The vendor cloud's TCP port, which panels connect to out of the box."""
+VENDOR_CLOUD_IP: Final = "47.88.7.61"
+"""The vendor cloud panels report to out of the box."""
+ANY_IPV4: Final = "0.0.0.0"
+"""Listen on every IPv4 interface."""
+HEARTBEAT_SECONDS: Final = 60
+"""Panels say hello about once a minute: the protocol's heartbeat."""
+
+# Status change (cmd 0x21) payloads are 108 bytes whatever their kind. Kinds 3
+# and 4 read `<BBBB32si`: kind, zone, type or source, state, name, time. Kind 2
+# (`<BB34si`) has its code where the zone is and its time at the same offset,
+# so the one layout reads every kind.
+STATUS_CHANGE_SIZE: Final = 108
+STATUS_ZONE: Final = struct.Struct("<BBBB32si")
+STATUS_STATE: Final = struct.Struct("<BB34si")
+STATUS_NAME_SIZE: Final = 32
+
 
 class Command(IntEnum):
     """The first header byte."""

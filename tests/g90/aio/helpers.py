@@ -15,9 +15,8 @@ import time
 
 import pytest
 
-from custom_components.g90_cloud.g90.aio.connection import MessageRecord
-from custom_components.g90_cloud.g90.aio.panels import PanelStatus
 from custom_components.g90_cloud.g90.events import PanelEvent
+from custom_components.g90_cloud.g90.status import MessageRecord, PanelStatus
 
 LOCAL = "127.0.0.1"
 WAIT = 3.0

@@ -13,10 +13,8 @@ import time
 import pytest
 import pytest_socket
 
-from custom_components.g90_cloud.g90.aio import (
-    connection as connection_module,
-    server as server_module,
-)
+from custom_components.g90_cloud.g90.aio import connection as connection_module
+from custom_components.g90_cloud.g90.aio.connection import peer_text
 from custom_components.g90_cloud.g90.aio.server import (
     Listener,
     ListenerBindError,
@@ -214,14 +212,14 @@ def chunks(monkeypatch: pytest.MonkeyPatch) -> tuple[list[int], Changes]:
     """The size of every chunk the listener reads from any panel."""
     sizes: list[int] = []
     seen = Changes()
-    original = connection_module.PanelConnection._receive
+    original = connection_module.PanelConnection.data_received
 
     def receive(self: connection_module.PanelConnection, data: bytes) -> None:
         sizes.append(len(data))
         seen.poke()
         original(self, data)
 
-    monkeypatch.setattr(connection_module.PanelConnection, "_receive", receive)
+    monkeypatch.setattr(connection_module.PanelConnection, "data_received", receive)
     return sizes, seen
 
 
@@ -728,11 +726,11 @@ async def test_an_ipv4_peer_of_a_dual_stack_socket_matches_the_address_allow_lis
     await rec.wait_events(1)
     assert listener.panels[GUID_A].peer is not None
     assert listener.panels[GUID_A].peer.startswith(f"{LOCAL}:")
-    assert server_module._peer_text(("::ffff:127.0.0.1", 5678, 0, 0)) == (
+    assert peer_text(("::ffff:127.0.0.1", 5678, 0, 0)) == (
         "127.0.0.1",
         "127.0.0.1:5678",
     )
-    assert server_module._peer_text(("::1", 5678, 0, 0)) == ("::1", "[::1]:5678")
+    assert peer_text(("::1", 5678, 0, 0)) == ("::1", "[::1]:5678")
 
 
 async def test_start_twice_binds_once(start_listener: StartListener) -> None:

@@ -1,146 +1,124 @@
-"""One panel's TCP connection: the session, our replies, and chaining to the cloud.
+"""One panel's TCP connection: the session, our replies, and the relay to the cloud.
 
-Data path: panel bytes -> Session.receive -> events handed on at once (they
-never wait for the cloud) -> frames forwarded upstream while the cloud answers,
-else our own replies written back. Cloud bytes -> frames written to the panel.
+Data path: panel bytes -> `data_received` -> Session.receive -> events handed
+to the owner at once (they never wait for the cloud) -> each frame relayed to
+the cloud when chaining, else our replies written back, one write per read.
 
-Replies: while the upstream is connected, the cloud's replies are the panel's
-replies. Each frame that needs an answer arms a timer; if the cloud says
-nothing before it fires, or the link goes down, our replies for the waiting
-frames go out at once and the cloud link is dropped and retried. Frames that
-need no answer and arrive while the cloud is away are kept (bounded) and
-delivered when it is back, after the panel's last hello, whose replies are
-then swallowed so the panel is not answered twice.
+Flow control: when the panel stops reading what we send, its transport pauses
+us; we then stop reading from the panel (and from the cloud) and give it
+`reply_timeout` seconds to catch up before it is let go.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections import Counter, deque
+from collections import deque
+import contextlib
 from datetime import UTC, datetime
 import logging
-from typing import TYPE_CHECKING, NamedTuple
+import socket
+from typing import TYPE_CHECKING, Final, Protocol, override
 
 from ..events import PanelEvent
-from ..messages import (
-    DiscoveryReply,
-    Hello,
-    HelloAck,
-    HelloDiscovery,
-    HelloInfo,
-    HelloReply,
-    Malformed,
-    Message,
-    Ping,
-    Unknown,
-)
-from ..session import CloudStream, Inbound, Session
+from ..messages import Hello, HelloDiscovery, Malformed, Message, Unknown
+from ..session import Inbound, Session
+from ..status import Counters, MessageRecord, PanelStatus
 from .logs import QuietLog
-from .panels import Counters, PanelStatus
-from .upstream import READ_SIZE, UpstreamLink
+from .relay import CloudRelay
 
 if TYPE_CHECKING:
-    from .server import Listener
+    from .server import ListenerConfig
 
 _LOGGER = logging.getLogger(__name__)
 
-# The cloud's answer to a hello we replay on reconnecting, swallowed once each.
-_HELLO_ANSWER = (HelloAck, HelloReply, HelloInfo)
-# What the cloud sends in answer to a panel's frame.
-_REPLIES = (HelloAck, HelloReply, HelloInfo, DiscoveryReply, Ping)
+_NOTABLE: Final = frozenset({Hello, HelloDiscovery, Unknown, Malformed})
+"""Frames that need more than their events and reply: identities, and what we cannot read."""
 
 
-class MessageRecord(NamedTuple):
-    """One decoded message on a connection, either way, for monitors and diagnostics."""
+class ConnectionOwner(Protocol):
+    """What a panel connection needs from the listener that accepted it."""
 
-    time: datetime
-    peer: str
-    guid: str | None
-    origin: str
-    """"panel" (the panel sent it) or "cloud" (the upstream sent it)."""
-    frame: bytes
-    message: Message
-    events: tuple[PanelEvent, ...]
+    config: ListenerConfig
+    log: QuietLog
+
+    @property
+    def wants_records(self) -> bool:
+        """Whether anyone takes a record of every frame (they are built only then)."""
+
+    def admit(self, connection: PanelConnection) -> bool:
+        """Whether the new connection may stay (limits, address allow-list)."""
+
+    def attach(self, connection: PanelConnection, guid: str, now: datetime) -> PanelStatus | None:
+        """The connection said it is panel `guid`: its status, or None if it is refused."""
+
+    def deliver(self, event: PanelEvent, panel: PanelStatus | None) -> None:
+        """An event, with its panel (None: it never said who it is)."""
+
+    def record(self, record: MessageRecord) -> None:
+        """A frame, either way (only called when wants_records)."""
+
+    def panel_changed(self, panel: PanelStatus) -> None:
+        """Something in a panel's status changed."""
+
+    def detach(self, connection: PanelConnection, held: list[PanelEvent]) -> None:
+        """The connection ended; `held`: events it got before a hello that never came."""
 
 
-class PanelConnection:
+def peer_text(address: object) -> tuple[str, str]:
+    """(ip, "ip:port") of a socket peer; an IPv4 peer of an IPv6 socket as plain IPv4."""
+    if isinstance(address, tuple) and len(address) >= 2:
+        host, port = str(address[0]), address[1]
+        host = host.removeprefix("::ffff:") if "." in host else host
+        return host, f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+    return str(address), str(address)
+
+
+class PanelConnection(asyncio.Protocol):
     """Serves one accepted connection until it closes."""
 
-    def __init__(
-        self,
-        listener: Listener,
-        reader: asyncio.StreamReader,
-        writer: asyncio.StreamWriter,
-        peer: str,
-    ) -> None:
-        """Set up the session and, when chaining, the upstream link (not yet started)."""
-        config = listener.config
-        self._listener = listener
+    def __init__(self, owner: ConnectionOwner) -> None:
+        """Ready for connection_made."""
+        config = owner.config
+        self._owner = owner
         self._config = config
-        self._reader = reader
-        self._writer = writer
-        self.peer = peer
-        self._log: QuietLog = listener.log
+        self._log = owner.log
+        self._loop = asyncio.get_running_loop()
         self.session = Session(cloud_ip=config.cloud_ip, cloud_port=config.cloud_port)
         self.counters = Counters()
         self.panel: PanelStatus | None = None
-        self._closing = False
-        self.opened = self.last_read = asyncio.get_running_loop().time()
+        self.ip = self.peer = "?"
+        self.opened = self.last_read = self._loop.time()
+        self._transport: asyncio.Transport | None = None
         self._held: deque[PanelEvent] = deque()
-        self._last_hello: bytes | None = None
-        # Chaining state.
-        self._pending: deque[bytes] = deque()
-        self._pending_timer: asyncio.TimerHandle | None = None
-        self._backlog: deque[bytes] = deque()
-        self._swallow: Counter[type[Message]] = Counter()
-        self._cloud_stream = CloudStream()
-        self.upstream: UpstreamLink | None = None
-        if config.upstream_host:
-            self.upstream = UpstreamLink(
-                config.upstream_host,
-                config.upstream_port,
-                on_connected=self._upstream_connected,
-                on_data=self._upstream_data,
-                on_disconnected=self._upstream_disconnected,
-                log=self._log,
-                connect_timeout=config.upstream_connect_timeout,
-                backoff_initial=config.upstream_backoff_initial,
-                backoff_max=config.upstream_backoff_max,
-            )
+        self._stuck_timer: asyncio.TimerHandle | None = None
+        self._closed: asyncio.Future[None] = self._loop.create_future()
+        self.upstream: CloudRelay | None = None
+        """The relay to the vendor cloud, when chaining."""
 
     @property
     def guid(self) -> str | None:
         """The panel's GUID once it has said hello."""
         return self.session.guid
 
+    @property
+    def _name(self) -> str:
+        return f"panel {self.guid} at {self.peer}" if self.guid else f"panel at {self.peer}"
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the connection is still being served."""
+        return self._transport is not None
+
     def close(self) -> None:
-        """Ask the connection to end; serve() returns soon after."""
-        self._closing = True
-        self._writer.transport.abort()
+        """End the connection now; connection_lost follows."""
+        if self._transport is not None:
+            self._transport.abort()
 
-    async def serve(self) -> None:
-        """Read from the panel until it goes away, is idle too long, or breaks the stream.
-
-        Idle and hello deadlines are enforced by the listener's periodic sweep
-        (see `overdue`), not by a timer per read.
-        """
+    async def wait_closed(self) -> None:
+        """Until the connection, and its link to the cloud, have ended."""
+        await asyncio.shield(self._closed)
         if self.upstream is not None:
-            self.upstream.start()
-        loop = asyncio.get_running_loop()
-        try:
-            while not self._closing:
-                data = await self._reader.read(READ_SIZE)
-                if not data:
-                    _LOGGER.debug("%s closed the connection", self._name)
-                    break
-                self.last_read = loop.time()
-                self._receive(data)
-                await self._flush()
-        except OSError as err:
-            if not self._closing:
-                _LOGGER.debug("Connection with %s lost: %s", self._name, err)
-        finally:
-            await self._finish()
+            await self.upstream.wait_closed()
 
     def overdue(self, now: float) -> bool:
         """Close the connection if it broke a deadline; True if it did."""
@@ -162,25 +140,64 @@ class PanelConnection:
         self.close()
         return True
 
-    @property
-    def ip(self) -> str:
-        """The peer's address without its port."""
-        return self.peer.rpartition(":")[0].strip("[]")
+    # --- the transport's callbacks -----------------------------------------------------
 
-    @property
-    def _name(self) -> str:
-        return f"panel {self.guid} at {self.peer}" if self.guid else f"panel at {self.peer}"
+    @override
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        self.ip, self.peer = peer_text(transport.get_extra_info("peername"))
+        if not self._owner.admit(self):
+            self._transport = None
+            transport.abort()
+            self._closed.set_result(None)
+            return
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):  # gone already
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        _LOGGER.debug("Panel connection from %s", self.peer)
+        config = self._config
+        if config.upstream_host:
+            self.upstream = CloudRelay(
+                self,
+                config.upstream_host,
+                config.upstream_port,
+                log=self._log,
+                reply_timeout=config.reply_timeout,
+                backlog_limit=config.backlog_limit,
+                connect_timeout=config.upstream_connect_timeout,
+                backoff_initial=config.upstream_backoff_initial,
+                backoff_max=config.upstream_backoff_max,
+                buffer_limit=config.upstream_buffer_limit,
+            )
+            self.upstream.start()
 
-    # --- from the panel ---------------------------------------------------------
-
-    def _receive(self, data: bytes) -> None:
+    @override
+    def data_received(self, data: bytes) -> None:
+        self.last_read = self._loop.time()
         now = datetime.now(UTC)
         if self.panel is not None:
             self.panel.last_device_packet = now
-        for item in self.session.receive(data):
-            self._handle(item, now)
-            if self._closing:
-                return
+        items = self.session.receive(data)
+        self.counters.frames += len(items)
+        upstream = self.upstream
+        replies: list[bytes] = []
+        for item in items:
+            frame, kind, events, reply = item
+            if kind in _NOTABLE and not self._notable(item, now):
+                return  # refused: nothing more from this connection
+            if self._owner.wants_records:
+                self._owner.record(MessageRecord(now, self.peer, self.guid, "panel", frame, events))
+            for event in events:
+                self._deliver(event)
+            if upstream is not None:
+                upstream.forward(frame, reply)
+            elif reply:
+                replies.append(reply)
+        if replies:
+            self.write_to_panel(b"".join(replies))
+            self.counters.replies += len(replies)
         error = self.session.error
         if error is not None:
             self.counters.errors += 1
@@ -190,65 +207,105 @@ class PanelConnection:
                 self._name,
                 error,
             )
-            self._closing = True
+            self.close()
 
-    def _handle(self, item: Inbound, now: datetime) -> None:
-        frame, message, events, reply = item
-        self.counters.frames += 1
-        if isinstance(message, (Hello, HelloDiscovery)):
+    @override
+    def eof_received(self) -> bool:
+        _LOGGER.debug("%s closed the connection", self._name)
+        return False
+
+    @override
+    def pause_writing(self) -> None:
+        # The panel is not reading what we send: take nothing more from it (or
+        # from the cloud, for it) and let it go if it does not catch up in time.
+        assert self._transport is not None
+        self._transport.pause_reading()
+        if self.upstream is not None:
+            self.upstream.pause()
+        self._stuck_timer = self._loop.call_later(self._config.reply_timeout, self._stuck)
+
+    @override
+    def resume_writing(self) -> None:
+        if self._stuck_timer is not None:
+            self._stuck_timer.cancel()
+            self._stuck_timer = None
+        if self._transport is not None:
+            self._transport.resume_reading()
+        if self.upstream is not None:
+            self.upstream.resume()
+
+    @override
+    def connection_lost(self, exc: Exception | None) -> None:
+        if self._closed.done():  # refused at once: it was never served
+            return
+        if exc is not None:
+            _LOGGER.debug("Connection with %s lost: %s", self._name, exc)
+        self._transport = None
+        if self._stuck_timer is not None:
+            self._stuck_timer.cancel()
+        if self.upstream is not None:
+            self.upstream.close()
+            self.counters.upstream_reconnects = self.upstream.reconnects
+        held = list(self._held)
+        self._held.clear()
+        self._owner.detach(self, held)
+        self._closed.set_result(None)
+
+    def _stuck(self) -> None:
+        self._stuck_timer = None
+        _LOGGER.info(
+            "Closing %s: it took no data for %.0f s", self._name, self._config.reply_timeout
+        )
+        self.close()
+
+    # --- from the panel -----------------------------------------------------------------
+
+    def _notable(self, item: Inbound, now: datetime) -> bool:
+        """A hello, or a frame we cannot read; False when the connection is refused."""
+        kind = item.kind
+        if kind is Hello or kind is HelloDiscovery:
             if not self._identified(now):
-                return
-            if isinstance(message, Hello):
-                self._last_hello = frame
-        elif isinstance(message, (Unknown, Malformed)):
-            self.counters.unknown += 1
-            why = message.reason if isinstance(message, Malformed) else "unknown header"
-            self._log.report(
-                f"unknown {self.peer} {why} {frame[:4].hex()}",
-                "%s sent a message we do not understand (%s), kept as an unknown event: %s",
-                self._name,
-                why,
-                frame.hex(" "),
-            )
-        if self._listener.wants_messages:
-            self._listener.record(
-                MessageRecord(now, self.peer, self.guid, "panel", frame, message, events)
-            )
-        for event in events:
-            self._deliver(event)
-        self._answer(frame, reply)
+                return False
+            if kind is Hello and self.upstream is not None:
+                self.upstream.remember_hello(item.frame)
+            return True
+        self.counters.unknown += 1
+        message: Message = item.message
+        why = message.reason if isinstance(message, Malformed) else "unknown header"
+        self._log.report(
+            f"unknown {self.peer} {why} {item.frame[:4].hex()}",
+            "%s sent a message we do not understand (%s), kept as an unknown event: %s",
+            self._name,
+            why,
+            item.frame.hex(" "),
+        )
+        return True
 
     def _identified(self, now: datetime) -> bool:
-        """The session learnt (or confirmed) its GUID: check it, attribute held events."""
+        """The session learnt (or confirmed) its GUID: attach it, attribute held events."""
         guid = self.session.guid
         if guid is None:
             return True
-        if not self._listener.guid_allowed(guid):
-            self._log.report(
-                f"guid {guid}",
-                "Refusing panel %s at %s: its GUID is not in the allow-list",
-                guid,
-                self.peer,
-            )
-            self._held.clear()
-            self.close()
-            return False
         if self.panel is None or self.panel.guid != guid:
             if self.panel is not None:  # the GUID changed mid-connection: odd, but follow it
-                self._listener.panel_detached(self.panel, self.counters)
+                self._owner.detach(self, [])
                 self.counters = Counters()
-            upstream = None if self.upstream is None else self.upstream.connected
-            self.panel = self._listener.panel_attached(guid, self.peer, now, upstream)
+            self.panel = self._owner.attach(self, guid, now)
+            if self.panel is None:
+                self._held.clear()
+                self.close()
+                return False
         if self.session.firmware and self.panel.firmware != self.session.firmware:
             self.panel.firmware = self.session.firmware
-            self._listener.panel_changed(self.panel)
+            self._owner.panel_changed(self.panel)
         while self._held:
-            self._listener.deliver(self._held.popleft()._replace(guid=guid), self.panel)
+            self._owner.deliver(self._held.popleft()._replace(guid=guid), self.panel)
         return True
 
     def _deliver(self, event: PanelEvent) -> None:
         self.counters.events += 1
-        if self.panel is None:
+        panel = self.panel
+        if panel is None:
             # Not identified yet: hold, in order, until hello says who this is. An
             # alert naming its panel waits too, or it would overtake those before it.
             if len(self._held) >= self._config.hold_limit:
@@ -259,161 +316,29 @@ class PanelConnection:
                     self._name,
                     self._config.hold_limit,
                 )
-                self._listener.deliver(oldest, None)
+                self._owner.deliver(oldest, None)
             self._held.append(event)
             return
         if event.guid is None:
-            event = event._replace(guid=self.panel.guid)
-        self._listener.deliver(event, self.panel)
+            event = event._replace(guid=panel.guid)
+        self._owner.deliver(event, panel)
 
-    def _answer(self, frame: bytes, reply: bytes) -> None:
-        upstream = self.upstream
-        if upstream is not None and upstream.connected:
-            upstream.write(frame)
-            self.counters.upstream_frames += 1
-            if reply:
-                self._pending.append(reply)
-                if self._pending_timer is None:
-                    self._pending_timer = asyncio.get_running_loop().call_later(
-                        self._config.reply_timeout, self._upstream_silent
-                    )
-            return
-        if reply:
-            self._write_panel(reply)
-            self.counters.replies += 1
-        elif upstream is not None:
-            if len(self._backlog) >= self._config.backlog_limit:
-                self._backlog.popleft()
-                self._log.report(
-                    f"backlog {self.peer}",
-                    "Upstream away too long: the oldest of %d frames kept for it was dropped "
-                    "(events still reached Home Assistant)",
-                    self._config.backlog_limit,
-                )
-            self._backlog.append(frame)
+    # --- for the relay ----------------------------------------------------------------
 
-    def _write_panel(self, data: bytes) -> None:
-        if not self._writer.is_closing():
-            self._writer.write(data)
+    def write_to_panel(self, data: bytes) -> None:
+        """Send bytes to the panel (nothing once it is closing)."""
+        if self._transport is not None and not self._transport.is_closing():
+            self._transport.write(data)
 
-    async def _flush(self) -> None:
-        """Backpressure both ways, bounded so a stuck peer cannot stall the other side."""
-        timeout = self._config.reply_timeout
-        if self._writer.transport.get_write_buffer_size():  # no timer when nothing waits
-            try:
-                async with asyncio.timeout(timeout):
-                    await self._writer.drain()
-            except TimeoutError:
-                _LOGGER.info("Closing %s: it took no data for %.0f s", self._name, timeout)
-                self._closing = True
-        if self.upstream is not None:
-            # Never wait for the cloud here: the panel's next frames (and their
-            # events) must not queue behind it. A cloud that falls this far
-            # behind is dropped; our replies take over.
-            self.upstream.check_backlog(self._config.upstream_buffer_limit)
-
-    # --- from the cloud -----------------------------------------------------------
-
-    def _upstream_connected(self) -> None:
-        assert self.upstream is not None
-        self._cloud_stream = CloudStream()
-        self._swallow.clear()
-        if self._last_hello is not None:
-            # The cloud must know who this is before anything else.
-            self.upstream.write(self._last_hello)
-            self._swallow.update(_HELLO_ANSWER)
-        while self._backlog:
-            self.upstream.write(self._backlog.popleft())
-        self._set_upstream_state(True)
-
-    async def _upstream_data(self, data: bytes) -> None:
-        assert self.upstream is not None
-        now = datetime.now(UTC)
+    def from_cloud(self, frame: bytes, now: datetime) -> None:
+        """A frame from the cloud: the panel's cloud was heard."""
         if self.panel is not None:
             self.panel.last_upstream_packet = now
-        forwarded = False
-        for frame, message in self._cloud_stream.receive(data):
-            if self._swallow[type(message)] > 0:
-                self._swallow[type(message)] -= 1
-            else:
-                self._write_panel(frame)
-                forwarded = forwarded or isinstance(message, _REPLIES)
-            if self._listener.wants_messages:
-                self._listener.record(
-                    MessageRecord(now, self.peer, self.guid, "cloud", frame, message, ())
-                )
-        if forwarded:
-            # Only a reply that reaches the panel answers it: neither the cloud's
-            # answer to a hello we replayed nor a command of its own does.
-            self._answered()
-        if self._cloud_stream.error is not None:
-            self.upstream.drop(
-                f"its stream cannot be split into messages: {self._cloud_stream.error}"
-            )
-            return
-        try:
-            async with asyncio.timeout(self._config.reply_timeout):
-                await self._writer.drain()
-        except TimeoutError:
-            self.close()
+        if self._owner.wants_records:
+            self._owner.record(MessageRecord(now, self.peer, self.guid, "cloud", frame, ()))
 
-    def _answered(self) -> None:
-        self._pending.clear()
-        if self._pending_timer is not None:
-            self._pending_timer.cancel()
-            self._pending_timer = None
-
-    def _upstream_silent(self) -> None:
-        """The cloud left a frame unanswered too long: answer it ourselves, drop the cloud."""
-        self._pending_timer = None
-        assert self.upstream is not None
-        self._take_over()
-        self.upstream.drop(f"no answer within {self._config.reply_timeout:.0f} s")
-
-    def _upstream_disconnected(self, reason: str) -> None:
-        self._take_over()
-        self._set_upstream_state(False)
-
-    def _take_over(self) -> None:
-        """Our replies for whatever still waits for the cloud's, at once."""
-        while self._pending:
-            self._write_panel(self._pending.popleft())
-            self.counters.replies += 1
-        self._answered()
-
-    def _set_upstream_state(self, connected: bool) -> None:
+    def upstream_changed(self, connected: bool) -> None:
+        """The relay's link came up or went down."""
         if self.panel is not None and self.panel.upstream_connected != connected:
             self.panel.upstream_connected = connected
-            self._listener.panel_changed(self.panel)
-
-    # --- the end ------------------------------------------------------------------
-
-    async def _finish(self) -> None:
-        self._closing = True
-        if self._pending_timer is not None:
-            self._pending_timer.cancel()
-            self._pending_timer = None
-        if self.upstream is not None:
-            await self.upstream.close()
-            self.counters.upstream_reconnects = self.upstream.reconnects
-        self._writer.transport.abort()
-        if self._held and self._config.allowed_guids is not None:
-            # Only listed panels may report: one that never said who it is may not.
-            _LOGGER.warning(
-                "%s left without saying hello; its %d events are refused (GUID allow-list set)",
-                self._name,
-                len(self._held),
-            )
-            self._held.clear()
-        elif self._held:
-            _LOGGER.warning(
-                "%s left without saying hello; passing on %d events unattributed",
-                self._name,
-                len(self._held),
-            )
-            while self._held:
-                self._listener.deliver(self._held.popleft(), None)
-        if self.panel is not None:
-            self._listener.panel_detached(self.panel, self.counters)
-        else:
-            self._listener.unidentified_closed(self.counters)
+            self._owner.panel_changed(self.panel)

@@ -14,19 +14,15 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 import errno
 import logging
-import socket
 
 from ..events import PanelEvent
 from ..session import check_announceable
-from .connection import MessageRecord, PanelConnection
+from ..status import Counters, MessageRecord, PanelStatus
+from ..wire import ANY_IPV4, DEFAULT_PORT, HEARTBEAT_SECONDS
+from .connection import PanelConnection
 from .logs import QuietLog
-from .panels import Counters, PanelStatus
 
 _LOGGER = logging.getLogger(__name__)
-
-DEFAULT_PORT = 5678
-HEARTBEAT_SECONDS = 60
-"""Panels say hello about once a minute."""
 
 EventCallback = Callable[[PanelEvent, PanelStatus | None], None]
 MessageCallback = Callable[[MessageRecord], None]
@@ -37,7 +33,7 @@ PanelCallback = Callable[[PanelStatus], None]
 class ListenerConfig:
     """Where to listen, what to announce, whether to chain, and the limits."""
 
-    host: str = "0.0.0.0"
+    host: str = ANY_IPV4
     port: int = DEFAULT_PORT
     cloud_ip: str = "127.0.0.1"
     """The address announced to panels as the cloud's (in the discovery reply)."""
@@ -83,15 +79,6 @@ class ListenerBindError(OSError):
         self.port = port
 
 
-def _peer_text(address: object) -> tuple[str, str]:
-    """(ip, "ip:port") of a socket peer; an IPv4 peer of an IPv6 socket as plain IPv4."""
-    if isinstance(address, tuple) and len(address) >= 2:
-        host, port = str(address[0]), address[1]
-        host = host.removeprefix("::ffff:") if "." in host else host
-        return host, f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
-    return str(address), str(address)
-
-
 @dataclass(slots=True)
 class _Stats:
     """Totals of connections that never said who they were, and refusals."""
@@ -118,11 +105,11 @@ class Listener:
         self._on_panel = on_panel
         self.log = QuietLog(_LOGGER)
         self.panels: dict[str, PanelStatus] = {}
+        """Every panel seen (bounded by max_known_panels), by GUID."""
         self.stats = _Stats()
         self._server: asyncio.Server | None = None
         self._sweeper: asyncio.Task[None] | None = None
         self._connections: set[PanelConnection] = set()
-        self._tasks: set[asyncio.Task[None]] = set()
 
     @property
     def port(self) -> int:
@@ -136,6 +123,11 @@ class Listener:
         """Open panel connections."""
         return frozenset(self._connections)
 
+    @property
+    def wants_records(self) -> bool:
+        """Whether anyone takes every frame (records are built only then)."""
+        return self._on_message is not None
+
     async def start(self) -> None:
         """Bind and start accepting.
 
@@ -145,9 +137,10 @@ class Listener:
         if self._server is not None:
             return
         check_announceable(self.config.cloud_ip, self.config.cloud_port)
+        loop = asyncio.get_running_loop()
         try:
-            self._server = await asyncio.start_server(
-                self._accept,
+            self._server = await loop.create_server(
+                lambda: PanelConnection(self),
                 self.config.host,
                 self.config.port,
                 reuse_address=True,
@@ -166,11 +159,6 @@ class Listener:
             if self.config.upstream_host
             else "",
         )
-
-    @property
-    def wants_messages(self) -> bool:
-        """Whether anyone takes every decoded message (records are built only then)."""
-        return self._on_message is not None
 
     async def _sweep(self) -> None:
         """Close connections past their idle or hello deadline: one timer for all."""
@@ -191,10 +179,13 @@ class Listener:
             self._sweeper = None
         if self._server is not None:
             self._server.close()
-        for connection in list(self._connections):
+        connections = list(self._connections)
+        for connection in connections:
             connection.close()
-        if self._tasks:
-            await asyncio.wait(self._tasks, timeout=10)
+        if connections:
+            await asyncio.wait(
+                [asyncio.ensure_future(c.wait_closed()) for c in connections], timeout=10
+            )
         if self._server is not None:
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(5):
@@ -204,65 +195,53 @@ class Listener:
             panel.connected = False
             panel.connections = 0
 
-    # --- accepting ---------------------------------------------------------------
+    # --- the connections' owner -----------------------------------------------------
 
-    async def _accept(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        ip, peer = _peer_text(writer.get_extra_info("peername"))
+    def admit(self, connection: PanelConnection) -> bool:
+        """Whether a new connection may stay: the address allow-list, then the cap."""
         allowed = self.config.allowed_addresses
-        if allowed is not None and ip not in allowed:
+        if allowed is not None and connection.ip not in allowed:
             self.stats.refused += 1
             self.log.report(
-                f"address {ip}", "Refusing a connection from %s: not in the allow-list", peer
+                f"address {connection.ip}",
+                "Refusing a connection from %s: not in the allow-list",
+                connection.peer,
             )
-            writer.transport.abort()
-            return
+            return False
         if len(self._connections) >= self.config.max_connections:
             self.stats.refused += 1
             self.log.report(
                 "cap",
                 "Refusing a connection from %s: already %d connections open",
-                peer,
+                connection.peer,
                 len(self._connections),
             )
-            writer.transport.abort()
-            return
-        sock = writer.get_extra_info("socket")
-        if sock is not None:
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        connection = PanelConnection(self, reader, writer, peer)
-        task = asyncio.current_task()
-        assert task is not None
+            return False
         self._connections.add(connection)
-        self._tasks.add(task)
-        _LOGGER.debug("Panel connection from %s", peer)
-        try:
-            await connection.serve()
-        finally:
-            self._connections.discard(connection)
-            self._tasks.discard(task)
+        return True
 
-    # --- called by connections ---------------------------------------------------
-
-    def guid_allowed(self, guid: str) -> bool:
-        """Whether a panel with this GUID may connect."""
+    def attach(self, connection: PanelConnection, guid: str, now: datetime) -> PanelStatus | None:
+        """A connection said hello as `guid` at `now`; None if that panel may not connect."""
         allowed = self.config.allowed_guids
-        return allowed is None or guid in allowed
-
-    def panel_attached(
-        self, guid: str, peer: str, now: datetime, upstream_connected: bool | None
-    ) -> PanelStatus:
-        """A connection said hello as `guid` at `now`."""
+        if allowed is not None and guid not in allowed:
+            self.log.report(
+                f"guid {guid}",
+                "Refusing panel %s at %s: its GUID is not in the allow-list",
+                guid,
+                connection.peer,
+            )
+            return None
         panel = self.panels.get(guid)
         if panel is None:
             self._forget_stale_panels()
             panel = self.panels[guid] = PanelStatus(guid)
-            _LOGGER.info("Panel %s connected from %s", guid, peer)
+            _LOGGER.info("Panel %s connected from %s", guid, connection.peer)
         panel.connections += 1
         panel.connected = True
-        panel.peer = peer
+        panel.peer = connection.peer
         panel.last_device_packet = now
-        panel.upstream_connected = upstream_connected
+        upstream = connection.upstream
+        panel.upstream_connected = None if upstream is None else upstream.connected
         self.panel_changed(panel)
         return panel
 
@@ -276,19 +255,39 @@ class Listener:
         for panel in gone[:excess]:
             del self.panels[panel.guid]
 
-    def panel_detached(self, panel: PanelStatus, counters: Counters) -> None:
-        """A connection of `panel` ended."""
-        panel.counters.add(counters)
-        panel.connections = max(panel.connections - 1, 0)
-        if panel.connections == 0:
-            panel.connected = False
-            panel.upstream_connected = None if self.config.upstream_host is None else False
-            _LOGGER.info("Panel %s disconnected", panel.guid)
-        self.panel_changed(panel)
-
-    def unidentified_closed(self, counters: Counters) -> None:
-        """A connection that never said hello ended."""
-        self.stats.unidentified.add(counters)
+    def detach(self, connection: PanelConnection, held: list[PanelEvent]) -> None:
+        """A connection ended (or, rarely, changed its GUID); `held`: its unattributed events."""
+        panel = connection.panel
+        if not connection.is_open:
+            self._connections.discard(connection)
+        if panel is None:
+            self.stats.unidentified.add(connection.counters)
+        else:
+            panel.counters.add(connection.counters)
+            panel.connections = max(panel.connections - 1, 0)
+            if panel.connections == 0:
+                panel.connected = False
+                panel.upstream_connected = None if self.config.upstream_host is None else False
+                _LOGGER.info("Panel %s disconnected", panel.guid)
+            self.panel_changed(panel)
+        if not held:
+            return
+        if self.config.allowed_guids is not None:
+            # Only listed panels may report: one that never said who it is may not.
+            _LOGGER.warning(
+                "Panel at %s left without saying hello; "
+                "its %d events are refused (GUID allow-list set)",
+                connection.peer,
+                len(held),
+            )
+            return
+        _LOGGER.warning(
+            "Panel at %s left without saying hello; passing on %d events unattributed",
+            connection.peer,
+            len(held),
+        )
+        for event in held:
+            self.deliver(event, None)
 
     def panel_changed(self, panel: PanelStatus) -> None:
         """Tell the owner a panel's status changed."""
@@ -300,7 +299,7 @@ class Listener:
         self._call("on_event", self._on_event, event, panel)
 
     def record(self, record: MessageRecord) -> None:
-        """Hand a decoded message to the owner, if it wants them."""
+        """Hand a frame's record to the owner, if it wants them."""
         if self._on_message is not None:
             self._call("on_message", self._on_message, record)
 
@@ -321,7 +320,9 @@ class Listener:
 async def port_available(host: str, port: int) -> OSError | None:
     """None when `host:port` can be bound right now, else why not."""
     try:
-        server = await asyncio.start_server(lambda _r, _w: None, host, port, reuse_address=True)
+        server = await asyncio.get_running_loop().create_server(
+            asyncio.Protocol, host, port, reuse_address=True
+        )
     except OSError as err:
         return ListenerBindError(host, port, err)
     server.close()

@@ -24,11 +24,11 @@ from ..messages import (
 )
 from ..scenarios import Pause, Step
 from ..session import hello_reply
-from .upstream import READ_SIZE
 
 # Unknown numbers as a real panel (firmware 207) sends them.
 HELLO_NUMBERS = (0, 0, 2, 28672, 536918616, 48, 0, 7, 30, 30)
 DISCOVERY_NUMBERS = (0, 0, 1, 28672, 84215045, 101056560, 117901063)
+READ_SIZE = 65536
 REPLY_TIMEOUT = 10.0
 CLOCK_TOLERANCE = 120
 

@@ -2,22 +2,46 @@
 
 It only moves bytes: it connects, reads, and reconnects with a growing,
 jittered delay when the cloud cannot be reached, refuses, drops the line or is
-dropped for not answering. What to send and what to do with what comes back is
-the panel connection's business (connection.py), through three hooks.
+dropped for not answering or not reading. What to send and what to do with
+what comes back is the relay's business (relay.py), through three hooks.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 import contextlib
 import logging
 import random
+import socket
+from typing import override
 
 from .logs import QuietLog
 
 _LOGGER = logging.getLogger(__name__)
-READ_SIZE = 65536
+
+
+class _CloudProtocol(asyncio.Protocol):
+    """One TCP connection to the cloud; everything it sees goes to its link."""
+
+    def __init__(self, link: UpstreamLink) -> None:
+        self._link = link
+        self.lost: asyncio.Future[str] = asyncio.get_running_loop().create_future()
+        """Resolves with the reason once the connection has ended."""
+
+    @override
+    def data_received(self, data: bytes) -> None:
+        self._link.received(self, data)
+
+    @override
+    def pause_writing(self) -> None:
+        # More than the limit waits for a cloud that is not reading: it is not keeping up.
+        self._link.drop(f"more than {self._link.buffer_limit} bytes waiting for it")
+
+    @override
+    def connection_lost(self, exc: Exception | None) -> None:
+        if not self.lost.done():
+            self.lost.set_result(str(exc) or type(exc).__name__ if exc else "closed by the cloud")
 
 
 class UpstreamLink:
@@ -29,16 +53,22 @@ class UpstreamLink:
         port: int,
         *,
         on_connected: Callable[[], None],
-        on_data: Callable[[bytes], Awaitable[None]],
+        on_data: Callable[[bytes], None],
         on_disconnected: Callable[[str], None],
         log: QuietLog,
         connect_timeout: float = 10.0,
         backoff_initial: float = 1.0,
         backoff_max: float = 60.0,
+        buffer_limit: int = 256 * 1024,
     ) -> None:
-        """Hooks: called when a connection is up, with every chunk read, and when it is down."""
+        """Hooks: called when a connection is up, with every chunk read, and when it is down.
+
+        `buffer_limit`: bytes that may wait for a cloud that is slow to read
+        before it is dropped.
+        """
         self.host = host
         self.port = port
+        self.buffer_limit = buffer_limit
         self._on_connected = on_connected
         self._on_data = on_data
         self._on_disconnected = on_disconnected
@@ -46,14 +76,16 @@ class UpstreamLink:
         self._connect_timeout = connect_timeout
         self._backoff_initial = backoff_initial
         self._backoff_max = backoff_max
-        self._writer: asyncio.StreamWriter | None = None
+        self._transport: asyncio.Transport | None = None
+        self._protocol: _CloudProtocol | None = None
+        self._answered = False
         self._task: asyncio.Task[None] | None = None
         self.reconnects = 0
 
     @property
     def connected(self) -> bool:
         """Whether bytes written now go to the cloud."""
-        return self._writer is not None
+        return self._transport is not None
 
     def start(self) -> None:
         """Begin connecting; the link's task is owned here and ended by close()."""
@@ -62,44 +94,37 @@ class UpstreamLink:
                 self._run(), name=f"g90 upstream {self.host}:{self.port}"
             )
 
-    async def close(self) -> None:
-        """Stop for good: close the connection and end the task."""
+    def close(self) -> None:
+        """Stop for good: close the connection and end the task (see wait_closed)."""
         if self._task is not None:
             self._task.cancel()
+        self._abandon()
+
+    async def wait_closed(self) -> None:
+        """Until the link's task has ended after close()."""
+        if self._task is not None:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
-            self._task = None
 
     def write(self, data: bytes) -> None:
         """Queue bytes for the cloud (dropped when not connected: the caller checks)."""
-        if self._writer is not None:
-            self._writer.write(data)
+        if self._transport is not None:
+            self._transport.write(data)
 
-    async def drain(self, within: float) -> None:
-        """Wait until the cloud has taken what was written; drop a cloud that does not."""
-        writer = self._writer
-        if writer is None:
-            return
-        try:
-            async with asyncio.timeout(within):
-                await writer.drain()
-        except TimeoutError:
-            self.drop(f"it took no data for {within:.0f} s")
-        except OSError as err:
-            self.drop(f"writing failed: {err}")
+    def pause_reading(self) -> None:
+        """Read nothing more from the cloud for now (the panel is not keeping up)."""
+        if self._transport is not None:
+            self._transport.pause_reading()
 
-    def check_backlog(self, limit: int) -> None:
-        """Drop the cloud if more than `limit` bytes wait for it (it is not keeping up)."""
-        writer = self._writer
-        if writer is not None and writer.transport.get_write_buffer_size() > limit:
-            self.drop(f"more than {limit} bytes waiting for it")
+    def resume_reading(self) -> None:
+        """Read from the cloud again."""
+        if self._transport is not None:
+            self._transport.resume_reading()
 
     def drop(self, reason: str) -> None:
-        """Abandon the current connection (e.g. it stopped answering); a new one follows."""
-        writer = self._writer
-        if writer is None:
+        """Abandon the current connection (it stopped answering or reading); a new one follows."""
+        if self._transport is None:
             return
-        self._writer = None  # from now on nothing more is written to it
         self._log.report(
             f"drop {self.host}:{self.port}",
             "Upstream %s:%s dropped: %s",
@@ -107,12 +132,24 @@ class UpstreamLink:
             self.port,
             reason,
         )
-        writer.transport.abort()
+        self._abandon()
+
+    def received(self, protocol: _CloudProtocol, data: bytes) -> None:
+        """Bytes from the cloud (called by the connection's protocol)."""
+        if protocol is self._protocol and self._transport is not None:
+            self._answered = True
+            self._on_data(data)
+
+    def _abandon(self) -> None:
+        """Nothing more is written to the current connection, or read from it."""
+        transport, self._transport = self._transport, None
+        if transport is not None:
+            transport.abort()
 
     async def _run(self) -> None:
         delay = self._backoff_initial
         while True:
-            reason = await self._connect_and_read()
+            reason = await self._connect_and_wait()
             if reason is None:  # it had answered: start the delays again from the shortest
                 delay = self._backoff_initial
                 reason = "connection closed"
@@ -130,28 +167,33 @@ class UpstreamLink:
             await asyncio.sleep(wait)
             delay = min(delay * 2, self._backoff_max)
 
-    async def _connect_and_read(self) -> str | None:
+    async def _connect_and_wait(self) -> str | None:
         """One connection's life. None once the cloud has sent something, else why it failed."""
+        loop = asyncio.get_running_loop()
+        protocol = _CloudProtocol(self)
         try:
             async with asyncio.timeout(self._connect_timeout):
-                reader, writer = await asyncio.open_connection(self.host, self.port)
+                transport, _ = await loop.create_connection(lambda: protocol, self.host, self.port)
         except TimeoutError:
             return f"no connection within {self._connect_timeout:.0f} s"
         except OSError as err:
             return str(err) or type(err).__name__
+        assert isinstance(transport, asyncio.Transport)
         _LOGGER.debug("Upstream %s:%s connected", self.host, self.port)
-        self._writer = writer
-        answered = False
-        reason = "closed by the cloud"
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        transport.set_write_buffer_limits(high=self.buffer_limit)
+        self._transport, self._protocol, self._answered = transport, protocol, False
         try:
             self._on_connected()
-            while data := await reader.read(READ_SIZE):
-                answered = True
-                await self._on_data(data)
-        except OSError as err:
-            reason = str(err) or type(err).__name__
+            reason = await protocol.lost
         finally:
-            self._writer = None
-            writer.transport.abort()
-            self._on_disconnected(reason)
-        return None if answered else reason
+            self._abandon()
+            self._protocol = None
+            if not protocol.lost.done():  # cancelled: the link is closing
+                protocol.lost.cancel()
+            else:
+                self._on_disconnected(protocol.lost.result())
+        return None if self._answered else reason

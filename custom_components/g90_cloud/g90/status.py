@@ -1,9 +1,13 @@
-"""What the listener knows about each panel and each connection."""
+"""What is known about each panel and each connection: plain records, no I/O."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
+from typing import NamedTuple
+
+from .events import PanelEvent
+from .messages import Message, decode
 
 
 @dataclass(slots=True)
@@ -20,7 +24,8 @@ class Counters:
 
     def add(self, other: Counters) -> None:
         """Fold another set of totals into this one."""
-        for name in self.__dataclass_fields__:
+        for counter in fields(self):
+            name = counter.name
             setattr(self, name, getattr(self, name) + getattr(other, name))
 
 
@@ -39,3 +44,21 @@ class PanelStatus:
     upstream_connected: bool | None = None
     """None when chaining is off."""
     counters: Counters = field(default_factory=Counters)
+    """Totals of its closed connections (the open ones count their own)."""
+
+
+class MessageRecord(NamedTuple):
+    """One frame on a connection, either way, for monitors and diagnostics."""
+
+    time: datetime
+    peer: str
+    guid: str | None
+    origin: str
+    """"panel" (the panel sent it) or "cloud" (the upstream sent it)."""
+    frame: bytes
+    events: tuple[PanelEvent, ...]
+
+    @property
+    def message(self) -> Message:
+        """The frame decoded (on demand: recording must stay cheap)."""
+        return decode(self.frame)
