@@ -180,21 +180,31 @@ class PanelConnection(asyncio.Protocol):
         if self.panel is not None:
             self.panel.last_device_packet = now
         items = self.session.receive(data)
-        self.counters.frames += len(items)
-        upstream = self.upstream
+        owner, upstream, panel, guid = self._owner, self.upstream, self.panel, self.guid
+        recording = owner.wants_records
         replies: list[bytes] = []
+        events_seen = 0
         for item in items:
             frame, kind, events, reply = item
-            if kind in _NOTABLE and not self._notable(item, now):
-                return  # refused: nothing more from this connection
-            if self._owner.wants_records:
-                self._owner.record(MessageRecord(now, self.peer, self.guid, "panel", frame, events))
-            for event in events:
-                self._deliver(event)
+            if kind in _NOTABLE:
+                if not self._notable(item, now):
+                    return  # refused: nothing more from this connection
+                panel, guid = self.panel, self.guid
+            if recording:
+                owner.record(MessageRecord(now, self.peer, guid, "panel", frame, events))
+            if events:
+                events_seen += len(events)
+                if panel is None:  # held until the panel says who it is
+                    self._hold(events)
+                else:  # the session names the panel in every event once it knows it
+                    for event in events:
+                        owner.deliver(event, panel)
             if upstream is not None:
                 upstream.forward(frame, reply)
             elif reply:
                 replies.append(reply)
+        self.counters.frames += len(items)
+        self.counters.events += events_seen
         if replies:
             self.write_to_panel(b"".join(replies))
             self.counters.replies += len(replies)
@@ -302,12 +312,12 @@ class PanelConnection(asyncio.Protocol):
             self._owner.deliver(self._held.popleft()._replace(guid=guid), self.panel)
         return True
 
-    def _deliver(self, event: PanelEvent) -> None:
-        self.counters.events += 1
-        panel = self.panel
-        if panel is None:
-            # Not identified yet: hold, in order, until hello says who this is. An
-            # alert naming its panel waits too, or it would overtake those before it.
+    def _hold(self, events: tuple[PanelEvent, ...]) -> None:
+        """Keep events, in order, until hello says who this is.
+
+        An alert naming its panel waits too, or it would overtake those before it.
+        """
+        for event in events:
             if len(self._held) >= self._config.hold_limit:
                 oldest = self._held.popleft()
                 self._log.report(
@@ -318,10 +328,6 @@ class PanelConnection(asyncio.Protocol):
                 )
                 self._owner.deliver(oldest, None)
             self._held.append(event)
-            return
-        if event.guid is None:
-            event = event._replace(guid=panel.guid)
-        self._owner.deliver(event, panel)
 
     # --- for the relay ----------------------------------------------------------------
 

@@ -292,29 +292,35 @@ class Listener:
     def panel_changed(self, panel: PanelStatus) -> None:
         """Tell the owner a panel's status changed."""
         if self._on_panel is not None:
-            self._call("on_panel", self._on_panel, panel)
+            try:
+                self._on_panel(panel)
+            except Exception as err:
+                self._callback_failed("on_panel", err)
 
     def deliver(self, event: PanelEvent, panel: PanelStatus | None) -> None:
         """Hand an event to the owner."""
-        self._call("on_event", self._on_event, event, panel)
+        try:
+            self._on_event(event, panel)
+        except Exception as err:
+            self._callback_failed("on_event", err)
 
     def record(self, record: MessageRecord) -> None:
         """Hand a frame's record to the owner, if it wants them."""
         if self._on_message is not None:
-            self._call("on_message", self._on_message, record)
+            try:
+                self._on_message(record)
+            except Exception as err:
+                self._callback_failed("on_message", err)
 
-    def _call(self, name: str, callback: Callable[..., None], *args: object) -> None:
-        try:
-            callback(*args)
-        except Exception as err:
-            self.log.report(
-                f"callback {name} {type(err).__name__}",
-                "The %s callback raised %r; the listener carries on",
-                name,
-                err,
-                level=logging.ERROR,
-            )
-            _LOGGER.debug("Traceback of the %s callback", name, exc_info=True)
+    def _callback_failed(self, name: str, err: Exception) -> None:
+        self.log.report(
+            f"callback {name} {type(err).__name__}",
+            "The %s callback raised %r; the listener carries on",
+            name,
+            err,
+            level=logging.ERROR,
+        )
+        _LOGGER.debug("Traceback of the %s callback", name, exc_info=err)
 
 
 async def port_available(host: str, port: int) -> OSError | None:
