@@ -321,6 +321,11 @@ class FakeCloud(Changes):
         self._server = await asyncio.start_server(self._serve, LOCAL, port)
         self.port = self._server.sockets[0].getsockname()[1]
 
+    async def adopt(self, sock: socket.socket) -> None:
+        """Serve a connection accepted elsewhere (e.g. by a gate that accepts late)."""
+        reader, writer = await asyncio.open_connection(sock=sock)
+        await self._serve(reader, writer)
+
     def stop_listening(self) -> None:
         """Refuse new connections; links already open stay up."""
         if self._server is not None:

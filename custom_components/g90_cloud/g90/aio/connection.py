@@ -200,7 +200,7 @@ class PanelConnection(asyncio.Protocol):
                     for event in events:
                         owner.deliver(event, panel)
             if upstream is not None:
-                upstream.forward(frame, reply)
+                upstream.forward(frame, kind, reply)
             elif reply:
                 replies.append(reply)
         self.counters.frames += len(items)
@@ -274,11 +274,7 @@ class PanelConnection(asyncio.Protocol):
         """A hello, or a frame we cannot read; False when the connection is refused."""
         kind = item.kind
         if kind is Hello or kind is HelloDiscovery:
-            if not self._identified(now):
-                return False
-            if kind is Hello and self.upstream is not None:
-                self.upstream.remember_hello(item.frame)
-            return True
+            return self._identified(now)
         self.counters.unknown += 1
         message: Message = item.message
         why = message.reason if isinstance(message, Malformed) else "unknown header"
@@ -336,7 +332,7 @@ class PanelConnection(asyncio.Protocol):
         if self._transport is not None and not self._transport.is_closing():
             self._transport.write(data)
 
-    def from_cloud(self, frame: bytes, now: datetime) -> None:
+    def from_cloud(self, frame: bytes, kind: type[Message], now: datetime) -> None:
         """A frame from the cloud: the panel's cloud was heard."""
         if self.panel is not None:
             self.panel.last_upstream_packet = now

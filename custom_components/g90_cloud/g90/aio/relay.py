@@ -1,31 +1,55 @@
 """Relaying one panel's traffic to the real cloud, and answering for it when it fails.
 
-While the upstream is connected, the cloud's replies are the panel's replies.
-Each frame that needs an answer arms a timer; if the cloud says nothing before
-it fires, or the link goes down, our replies for the waiting frames go out at
-once and the cloud link is dropped and retried. Frames that need no answer and
-arrive while the cloud is away are kept (bounded) and delivered when it is
-back, after the panel's last hello, whose answer is then swallowed so the
-panel is not answered twice.
+The panel should see the cloud's own answers whenever the cloud can give
+them, and ours only when it cannot:
+
+* cloud connected: each frame goes up at once; a frame that needs an answer
+  waits for the cloud's;
+* cloud connecting (at the start of every panel connection, and on each
+  retry): frames wait, in order, for the connection; those that need an
+  answer still get it within `reply_timeout`, from the cloud if it is up by
+  then, else from us;
+* cloud away (refused, unreachable, between retries): we answer at once, and
+  frames that need no answer are kept (bounded) for when it is back.
+
+Every frame that needs an answer gets exactly one: the cloud's (the oldest
+waiting frame of the kind the cloud answers), or ours once `reply_timeout` has
+passed, after which a cloud that fell silent is dropped and retried. A cloud
+connected anew first hears the panel's last hello; its answer to that replay
+is swallowed, as the panel has had its answer already.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import Counter, deque
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Final, Protocol
 
-from ..messages import DiscoveryReply, HelloAck, HelloInfo, HelloReply, Message, Ping
+from ..messages import (
+    DiscoveryReply,
+    Hello,
+    HelloAck,
+    HelloDiscovery,
+    HelloInfo,
+    HelloReply,
+    Message,
+    Ping,
+)
 from ..session import CloudStream
 from ..status import Counters
 from .logs import QuietLog
 from .upstream import UpstreamLink
 
 _HELLO_ANSWER: Final = (HelloAck, HelloReply, HelloInfo)
-"""The cloud's answer to a hello we replay on reconnecting, swallowed once each."""
-_REPLIES: Final = frozenset({HelloAck, HelloReply, HelloInfo, DiscoveryReply, Ping})
-"""What the cloud sends in answer to a panel's frame."""
+"""The cloud's answer to a hello, in three messages."""
+ANSWERED_BY: Final[dict[type[Message], type[Message]]] = {
+    Ping: Ping,
+    Hello: HelloAck,
+    HelloDiscovery: DiscoveryReply,
+}
+"""The panel's frames that need an answer, and the cloud message that begins it."""
 
 
 class RelayOwner(Protocol):
@@ -36,11 +60,23 @@ class RelayOwner(Protocol):
     def write_to_panel(self, data: bytes) -> None:
         """Send bytes to the panel."""
 
-    def from_cloud(self, frame: bytes, now: datetime) -> None:
+    def from_cloud(self, frame: bytes, kind: type[Message], now: datetime) -> None:
         """A frame arrived from the cloud (it is then passed on or swallowed)."""
 
     def upstream_changed(self, connected: bool) -> None:
         """The link to the cloud came up or went down."""
+
+
+@dataclass(slots=True)
+class _Frame:
+    """A panel frame on its way to the cloud, or waiting for the cloud's answer."""
+
+    frame: bytes
+    kind: type[Message]
+    reply: bytes
+    """Our answer, given if the cloud's does not come in time (empty: none is due)."""
+    deadline: float
+    answered: bool = False
 
 
 class CloudRelay:
@@ -63,13 +99,14 @@ class CloudRelay:
         """Prepare the link (not started)."""
         self._owner = owner
         self._log = log
+        self._loop = asyncio.get_running_loop()
         self._reply_timeout = reply_timeout
         self._backlog_limit = backlog_limit
-        self._pending: deque[bytes] = deque()
-        """Our replies to frames the cloud has yet to answer, oldest first."""
-        self._pending_timer: asyncio.TimerHandle | None = None
-        self._backlog: deque[bytes] = deque()
-        """Frames that need no answer, kept for a cloud that is away."""
+        self._waiting: deque[_Frame] = deque()
+        """Frames that need the cloud's answer, oldest first (sent or not yet)."""
+        self._unsent: deque[_Frame] = deque()
+        """Frames kept, in order, for a cloud that is connecting or away."""
+        self._timer: asyncio.TimerHandle | None = None
         self._swallow: Counter[type[Message]] = Counter()
         self._last_hello: bytes | None = None
         self._stream = CloudStream()
@@ -117,91 +154,123 @@ class CloudRelay:
         """Take what the cloud sends again."""
         self.link.resume_reading()
 
-    def remember_hello(self, frame: bytes) -> None:
-        """The panel's latest hello, replayed first to a cloud connected anew."""
-        self._last_hello = frame
-
-    def forward(self, frame: bytes, reply: bytes) -> None:
+    def forward(self, frame: bytes, kind: type[Message], reply: bytes) -> None:
         """A frame from the panel, and the reply we would give it (empty: none due)."""
+        if kind is Hello:
+            self._last_hello = frame
         link = self.link
         if link.connected:
             link.write(frame)
             self._owner.counters.upstream_frames += 1
             if reply:
-                self._pending.append(reply)
-                if self._pending_timer is None:
-                    self._pending_timer = asyncio.get_running_loop().call_later(
-                        self._reply_timeout, self._silent
-                    )
+                self._wait_for_answer(_Frame(frame, kind, reply, self._deadline()))
             return
+        if reply and not link.connecting:
+            self._answer(_Frame(frame, kind, reply, 0.0))  # the cloud is away: at once
+            return
+        entry = _Frame(frame, kind, reply, self._deadline())
+        self._keep(entry)
         if reply:
-            self._owner.write_to_panel(reply)
-            self._owner.counters.replies += 1
-            return
-        if len(self._backlog) >= self._backlog_limit:
-            self._backlog.popleft()
-            self._log.report(
-                f"backlog {link.host}:{link.port}",
-                "Upstream away too long: the oldest of %d frames kept for it was dropped "
-                "(events still reached the listener's owner)",
-                self._backlog_limit,
-            )
-        self._backlog.append(frame)
+            self._wait_for_answer(entry)
 
     # --- the link's hooks -------------------------------------------------------------
 
     def _connected(self) -> None:
         self._stream = CloudStream()
         self._swallow.clear()
-        if self._last_hello is not None:
-            # The cloud must know who this is before anything else.
-            self.link.write(self._last_hello)
+        link = self.link
+        unsent, self._unsent = self._unsent, deque()
+        first = unsent[0] if unsent else None
+        hello_waits = first is not None and first.kind is Hello and not first.answered
+        if self._last_hello is not None and not hello_waits:
+            # The cloud must know who this is before anything else; the panel
+            # has had its answer already.
+            link.write(self._last_hello)
             self._swallow.update(_HELLO_ANSWER)
-        while self._backlog:
-            self.link.write(self._backlog.popleft())
+        for entry in unsent:
+            if not entry.answered:
+                link.write(entry.frame)
+                self._owner.counters.upstream_frames += 1
         self._owner.upstream_changed(True)
 
     def _received(self, data: bytes) -> None:
         now = datetime.now(UTC)
-        forwarded = False
         for frame, kind in self._stream.receive(data):
-            self._owner.from_cloud(frame, now)
+            self._owner.from_cloud(frame, kind, now)
             if self._swallow[kind] > 0:
                 self._swallow[kind] -= 1
-            else:
-                self._owner.write_to_panel(frame)
-                forwarded = forwarded or kind in _REPLIES
-        if forwarded:
-            # Only a reply that reaches the panel answers it: neither the cloud's
-            # answer to a hello we replayed nor a command of its own does.
-            self._answered()
+                continue
+            self._owner.write_to_panel(frame)
+            self._resolve(kind)
         if self._stream.error is not None:
             self.link.drop(f"its stream cannot be split into messages: {self._stream.error}")
 
     def _disconnected(self, reason: str) -> None:
-        self._take_over()
+        for entry in self._waiting:
+            self._answer(entry)
+        self._waiting.clear()
+        self._cancel_timer()
         self._owner.upstream_changed(False)
 
-    # --- replies ------------------------------------------------------------------------
+    # --- answers ------------------------------------------------------------------------
 
-    def _answered(self) -> None:
-        self._pending.clear()
+    def _deadline(self) -> float:
+        return self._loop.time() + self._reply_timeout
+
+    def _keep(self, entry: _Frame) -> None:
+        """Keep a frame for the cloud; the oldest goes when too many wait."""
+        if len(self._unsent) >= self._backlog_limit:
+            oldest = self._unsent.popleft()
+            if oldest.reply and not oldest.answered:
+                self._answer(oldest)
+            self._log.report(
+                f"backlog {self.link.host}:{self.link.port}",
+                "Upstream away too long: the oldest of %d frames kept for it was dropped "
+                "(events still reached the listener's owner)",
+                self._backlog_limit,
+            )
+        self._unsent.append(entry)
+
+    def _wait_for_answer(self, entry: _Frame) -> None:
+        self._waiting.append(entry)
+        if self._timer is None:
+            self._timer = self._loop.call_at(entry.deadline, self._overdue)
+
+    def _resolve(self, kind: type[Message]) -> None:
+        """The cloud sent `kind`: it answers the oldest frame still waiting for one."""
+        for entry in self._waiting:
+            if not entry.answered and ANSWERED_BY.get(entry.kind) is kind:
+                entry.answered = True
+                self._forget_answered()
+                return
+
+    def _answer(self, entry: _Frame) -> None:
+        """Our own answer to a frame the cloud could not answer."""
+        if entry.answered:
+            return
+        entry.answered = True
+        self._owner.write_to_panel(entry.reply)
+        self._owner.counters.replies += 1
+
+    def _forget_answered(self) -> None:
+        while self._waiting and self._waiting[0].answered:
+            self._waiting.popleft()
         self._cancel_timer()
+        if self._waiting:
+            self._timer = self._loop.call_at(self._waiting[0].deadline, self._overdue)
 
     def _cancel_timer(self) -> None:
-        if self._pending_timer is not None:
-            self._pending_timer.cancel()
-            self._pending_timer = None
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
 
-    def _silent(self) -> None:
-        """The cloud left a frame unanswered too long: answer it ourselves, drop the cloud."""
-        self._pending_timer = None
-        self._take_over()
-        self.link.drop(f"no answer within {self._reply_timeout:.0f} s")
-
-    def _take_over(self) -> None:
-        """Our replies for whatever still waits for the cloud's, at once."""
-        while self._pending:
-            self._owner.write_to_panel(self._pending.popleft())
-            self._owner.counters.replies += 1
-        self._answered()
+    def _overdue(self) -> None:
+        """A frame waited `reply_timeout` for the cloud's answer: ours goes out instead."""
+        self._timer = None
+        now = self._loop.time()
+        for entry in self._waiting:
+            if entry.deadline <= now:
+                self._answer(entry)
+        self._forget_answered()
+        if self.link.connected:
+            self.link.drop(f"no answer within {self._reply_timeout:.0f} s")

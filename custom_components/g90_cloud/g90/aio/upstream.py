@@ -79,6 +79,7 @@ class UpstreamLink:
         self._transport: asyncio.Transport | None = None
         self._protocol: _CloudProtocol | None = None
         self._answered = False
+        self._connecting = False
         self._task: asyncio.Task[None] | None = None
         self.reconnects = 0
 
@@ -86,6 +87,11 @@ class UpstreamLink:
     def connected(self) -> bool:
         """Whether bytes written now go to the cloud."""
         return self._transport is not None
+
+    @property
+    def connecting(self) -> bool:
+        """Whether a connection attempt is under way (the cloud may be up in a moment)."""
+        return self._connecting
 
     def start(self) -> None:
         """Begin connecting; the link's task is owned here and ended by close()."""
@@ -146,6 +152,12 @@ class UpstreamLink:
         if transport is not None:
             transport.abort()
 
+    def _failed(self, reason: str) -> str:
+        """A connection attempt failed: whoever waited for it must not wait longer."""
+        self._connecting = False
+        self._on_disconnected(reason)
+        return reason
+
     async def _run(self) -> None:
         delay = self._backoff_initial
         while True:
@@ -171,13 +183,16 @@ class UpstreamLink:
         """One connection's life. None once the cloud has sent something, else why it failed."""
         loop = asyncio.get_running_loop()
         protocol = _CloudProtocol(self)
+        self._connecting = True
         try:
             async with asyncio.timeout(self._connect_timeout):
                 transport, _ = await loop.create_connection(lambda: protocol, self.host, self.port)
         except TimeoutError:
-            return f"no connection within {self._connect_timeout:.0f} s"
+            return self._failed(f"no connection within {self._connect_timeout:.0f} s")
         except OSError as err:
-            return str(err) or type(err).__name__
+            return self._failed(str(err) or type(err).__name__)
+        finally:
+            self._connecting = False
         assert isinstance(transport, asyncio.Transport)
         _LOGGER.debug("Upstream %s:%s connected", self.host, self.port)
         sock = transport.get_extra_info("socket")
