@@ -75,3 +75,24 @@ ALL_SAMPLES: Final = (
     HELLO_REPLY_5678[13:26],
     HELLO_REPLY_5678[26:],
 )
+
+# --- commands (g90-commands.md) ----------------------------------------------------
+
+# The real cloud asking for the first page of the event history, sequence 5.
+CLOUD_COMMAND_HISTORY: Final = _hex("""
+29 50 00 10 23 00 00 00 01 00 05 00 02 00 c8 00 c8 00 05 00 00 00
+5b 32 30 30 2c 5b 31 2c 31 30 5d 5d 00
+""")
+
+LOCAL_HOST_STATUS_REQUEST: Final = b'ISTART[100,100,""]IEND\0'
+LOCAL_DISARM_REQUEST: Final = b"ISTART[101,101,[101,[3]]]IEND\0"
+LOCAL_SENSORS_REQUEST: Final = b"ISTART[102,102,[102,[1,10]]]IEND\0"
+LOCAL_HOST_STATUS_REPLY: Final = b'ISTART[100,[3,"PHONE","PRODUCT","206","206"]]IEND\0'
+LOCAL_EMPTY_REPLY: Final = b"ISTARTIEND\0"
+
+HOST_CONFIG_REPLY: Final = "[106,[900,0,0,1,2,2,60,2,0,180,2]]"
+HOST_INFO_REPLY: Final = (
+    '[206,["DUMMYGUID","DUMMYPRODUCT","1.2","1.1","206","206",3,3,0,2,"4242",50,100]]'
+)
+SENSOR_RECORD: Final = '["Cord 1",12,0,126,1,0,32,0,5,16,1,0,""]'
+HISTORY_RECORD: Final = '[3,33,1,1,"Sensor 1",1630147285,""]'
