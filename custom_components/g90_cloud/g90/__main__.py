@@ -1,29 +1,48 @@
-"""Command line: `monitor` a real panel, or `simulate` one.
+"""Command line: `monitor` real panels and command them, `local` one, or `simulate` one.
 
     python -m custom_components.g90_cloud.g90 monitor --listen 0.0.0.0:5678 \
         --cloud-ip 192.168.1.10 --cloud-port 5678 [--upstream 47.88.7.61:5678]
+    python -m custom_components.g90_cloud.g90 local --panel 192.168.1.20 status
     python -m custom_components.g90_cloud.g90 simulate --connect 127.0.0.1:5678
 
 `monitor` writes one JSON object per line per decoded message to stdout (logs
-go to stderr); `simulate` plays a panel and exits 1 if any reply was wrong.
+go to stderr), and takes commands on stdin, one a line: `TARGET COMMAND
+[PARAMS]`, TARGET a panel GUID or `*`; each answer is one more JSON line with
+"guid", "command", "ok", "data" and "error". `local` sends one command over
+the panel's LAN protocol and prints that line; it exits 1 when the command
+failed. `simulate` plays a panel and exits 1 if any reply was wrong.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+import contextlib
 from datetime import UTC, datetime
 import json
 import logging
 import signal
 import sys
+import threading
 from typing import Any, TextIO
 
+from .aio.local import LocalClient
 from .aio.server import Listener, ListenerBindError, ListenerConfig
 from .aio.simulator import simulate
+from .command_line import (
+    CommandLineError,
+    Job,
+    answer_line,
+    job_code,
+    parse_command,
+    parse_target_line,
+)
+from .commands import Command, CommandError
+from .local import PANEL_LOCAL_PORT
 from .scenarios import SCENARIOS
 from .status import MessageRecord
+from .wire import DEFAULT_PORT
 
 
 def host_port(text: str) -> tuple[str, int]:
@@ -32,6 +51,18 @@ def host_port(text: str) -> tuple[str, int]:
     if not sep or not host or not port.isdigit() or not 0 < int(port) < 65536:
         raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
     return host.strip("[]"), int(port)
+
+
+def panel_address(text: str) -> tuple[str, int]:
+    """`HOST` or `HOST:PORT` of a panel's local protocol (port 12368 by default)."""
+    if ":" not in text:
+        return text, PANEL_LOCAL_PORT
+    return host_port(text)
+
+
+def json_line(value: dict[str, Any]) -> str:
+    """One line of JSON, always valid UTF-8 (lone surrogates and all escaped)."""
+    return json.dumps(value, ensure_ascii=True) + "\n"
 
 
 def record_lines(record: MessageRecord) -> list[dict[str, Any]]:
@@ -63,10 +94,10 @@ def record_lines(record: MessageRecord) -> list[dict[str, Any]]:
     return lines
 
 
-async def run_monitor(args: argparse.Namespace, out: TextIO) -> int:
-    """Listen until SIGINT/SIGTERM, printing every message."""
+async def run_monitor(args: argparse.Namespace, out: TextIO, commands: TextIO | None = None) -> int:
+    """Listen until SIGINT/SIGTERM, printing every message; obey `commands`, one a line."""
     host, port = args.listen
-    upstream_host, upstream_port = args.upstream or (None, 5678)
+    upstream_host, upstream_port = args.upstream or (None, DEFAULT_PORT)
     config = ListenerConfig(
         host=host,
         port=port,
@@ -77,10 +108,13 @@ async def run_monitor(args: argparse.Namespace, out: TextIO) -> int:
         allowed_guids=frozenset(args.allow_guid) if args.allow_guid else None,
     )
 
+    def write(line: dict[str, Any]) -> None:
+        out.write(json_line(line))
+        out.flush()
+
     def print_record(record: MessageRecord) -> None:
         for line in record_lines(record):
-            out.write(json.dumps(line, ensure_ascii=False) + "\n")
-        out.flush()
+            write(line)
 
     listener = Listener(config, on_event=lambda _event, _panel: None, on_message=print_record)
     try:
@@ -95,9 +129,99 @@ async def run_monitor(args: argparse.Namespace, out: TextIO) -> int:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
+    obeying = set[asyncio.Task[None]]()
+    if commands is not None:
+        lines = read_lines(commands)
+
+        async def obey_lines() -> None:
+            while (line := await lines.get()) is not None:
+                if line.strip():
+                    task = asyncio.create_task(obey(listener, line, write))
+                    obeying.add(task)
+                    task.add_done_callback(obeying.discard)
+
+        obeying.add(asyncio.create_task(obey_lines()))
     logging.getLogger(__name__).info("Monitoring on %s:%s; Ctrl-C stops", host, listener.port)
     await stop.wait()
+    for task in list(obeying):
+        task.cancel()
     await listener.close()
+    return 0
+
+
+def read_lines(source: TextIO) -> asyncio.Queue[str | None]:
+    """Lines of `source`, read by a daemon thread (so a blocked read never holds up exit).
+
+    None marks the end of the input; the monitor goes on without commands.
+    """
+    loop = asyncio.get_running_loop()
+    lines: asyncio.Queue[str | None] = asyncio.Queue()
+
+    def read() -> None:
+        try:
+            for line in source:
+                loop.call_soon_threadsafe(lines.put_nowait, line)
+        except (OSError, ValueError, UnicodeDecodeError) as err:
+            logging.getLogger(__name__).warning("Cannot read commands any more: %s", err)
+        finally:
+            with contextlib.suppress(RuntimeError):  # the loop has ended
+                loop.call_soon_threadsafe(lines.put_nowait, None)
+
+    threading.Thread(target=read, name="g90 command reader", daemon=True).start()
+    return lines
+
+
+async def obey(listener: Listener, line: str, write: Callable[[dict[str, Any]], None]) -> None:
+    """Send one `TARGET COMMAND [PARAMS]` line's command; write each answer."""
+    try:
+        target, job = parse_target_line(line)
+    except CommandLineError as err:
+        write(answer_line(None, None, error=err))
+        return
+    if target != "*":
+        write(await _answer(listener, target, job))
+        return
+    guids = sorted({c.guid for c in listener.connections if c.panel is not None and c.guid})
+    if not guids:
+        write(answer_line("*", job_code(job), error=CommandLineError("no panel is connected")))
+        return
+    # A job of its own for each panel: a list's pager keeps its pages.
+    jobs = [(guid, parse_target_line(line)[1]) for guid in guids]
+    for answer in await asyncio.gather(*(_answer(listener, guid, job) for guid, job in jobs)):
+        write(answer)
+
+
+async def _answer(listener: Listener, guid: str, job: Job) -> dict[str, Any]:
+    code = job_code(job)
+    try:
+        if isinstance(job, Command):
+            data = await listener.run(guid, job)
+        else:
+            data = await listener.fetch(guid, job)
+    except CommandError as err:
+        return answer_line(guid, code, error=err)
+    return answer_line(guid, code, data=data)
+
+
+async def run_local(args: argparse.Namespace, out: TextIO) -> int:
+    """One command over the panel's LAN protocol; 0 when it succeeded."""
+    host, port = args.panel
+    try:
+        job = parse_command(" ".join(args.words))
+    except CommandLineError as err:
+        out.write(json_line(answer_line(None, None, error=err)))
+        return 1
+    code = job_code(job)
+    client = LocalClient()
+    try:
+        if isinstance(job, Command):
+            data = await client.run(host, job, port=port, timeout=args.timeout)
+        else:
+            data = await client.fetch(host, job, port=port, timeout=args.timeout)
+    except (CommandError, OSError, ValueError) as err:
+        out.write(json_line(answer_line(None, code, error=err)))
+        return 1
+    out.write(json_line(answer_line(None, code, data=data)))
     return 0
 
 
@@ -150,6 +274,19 @@ def parser() -> argparse.ArgumentParser:
         "--allow-guid", action="append", metavar="GUID", help="accept only this panel (repeatable)"
     )
 
+    local = commands.add_parser(
+        "local", help="send one command to a panel over its LAN protocol (UDP 12368)"
+    )
+    local.add_argument(
+        "--panel", type=panel_address, required=True, metavar="HOST[:PORT]", help="the panel"
+    )
+    local.add_argument(
+        "--timeout", type=float, default=60.0, help="seconds for the whole command (default 60)"
+    )
+    local.add_argument(
+        "words", nargs="+", metavar="COMMAND [PARAMS]", help="e.g. status, relay_on 3, 102 [1,10]"
+    )
+
     sim = commands.add_parser("simulate", help="play a panel against a listener")
     sim.add_argument("--connect", type=host_port, required=True, metavar="HOST:PORT")
     sim.add_argument("--guid", default="GA00000A0000000")
@@ -160,16 +297,21 @@ def parser() -> argparse.ArgumentParser:
     return main
 
 
-def main(argv: Sequence[str] | None = None, out: TextIO = sys.stdout) -> int:
-    """Entry point."""
+def main(
+    argv: Sequence[str] | None = None, out: TextIO = sys.stdout, commands: TextIO | None = None
+) -> int:
+    """Entry point; the monitor takes its commands from `commands` (standard input if None)."""
     args = parser().parse_args(argv)
     logging.basicConfig(
         stream=sys.stderr,
         level=logging.DEBUG if args.verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    runner = run_monitor if args.command == "monitor" else run_simulate
-    return asyncio.run(runner(args, out))
+    if args.command == "monitor":
+        return asyncio.run(run_monitor(args, out, sys.stdin if commands is None else commands))
+    if args.command == "local":
+        return asyncio.run(run_local(args, out))
+    return asyncio.run(run_simulate(args, out))
 
 
 if __name__ == "__main__":

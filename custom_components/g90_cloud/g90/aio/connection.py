@@ -20,9 +20,19 @@ import socket
 from typing import TYPE_CHECKING, Final, Protocol, override
 
 from ..events import PanelEvent
-from ..messages import Hello, HelloDiscovery, Malformed, Message, Unknown
+from ..messages import (
+    CloudCommand,
+    CommandResponse,
+    Hello,
+    HelloDiscovery,
+    Malformed,
+    Message,
+    Unknown,
+    decode,
+)
 from ..session import Inbound, Session
 from ..status import Counters, MessageRecord, PanelStatus
+from .channel import CloudChannel
 from .logs import QuietLog
 from .relay import CloudRelay
 
@@ -31,8 +41,9 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 
-_NOTABLE: Final = frozenset({Hello, HelloDiscovery, Unknown, Malformed})
-"""Frames that need more than their events and reply: identities, and what we cannot read."""
+_NOTABLE: Final = frozenset({Hello, HelloDiscovery, Unknown, Malformed, CommandResponse})
+"""Frames that need more than their events and reply: identities, responses to
+commands (ours go no further), and what we cannot read."""
 
 
 class ConnectionOwner(Protocol):
@@ -94,6 +105,8 @@ class PanelConnection(asyncio.Protocol):
         self._closed: asyncio.Future[None] = self._loop.create_future()
         self.upstream: CloudRelay | None = None
         """The relay to the vendor cloud, when chaining."""
+        self.commands = CloudChannel(self.write_to_panel)
+        """Commands to the panel, down this connection."""
 
     @property
     def guid(self) -> str | None:
@@ -106,8 +119,8 @@ class PanelConnection(asyncio.Protocol):
 
     @property
     def is_open(self) -> bool:
-        """Whether the connection is still being served."""
-        return self._transport is not None
+        """Whether the connection is still being served (not closed, nor closing)."""
+        return self._transport is not None and not self._transport.is_closing()
 
     def close(self) -> None:
         """End the connection now; connection_lost follows."""
@@ -186,8 +199,10 @@ class PanelConnection(asyncio.Protocol):
         events_seen = 0
         for item in items:
             frame, kind, events, reply = item
+            passed_on = True
             if kind in _NOTABLE:
-                if not self._notable(item, now):
+                passed_on = self._notable(item, now)
+                if not self.is_open:
                     return  # refused: nothing more from this connection
                 panel, guid = self.panel, self.guid
             if recording:
@@ -200,7 +215,8 @@ class PanelConnection(asyncio.Protocol):
                     for event in events:
                         owner.deliver(event, panel)
             if upstream is not None:
-                upstream.forward(frame, kind, reply)
+                if passed_on:
+                    upstream.forward(frame, kind, reply)
             elif reply:
                 replies.append(reply)
         self.counters.frames += len(items)
@@ -253,6 +269,7 @@ class PanelConnection(asyncio.Protocol):
         self._transport = None
         if self._stuck_timer is not None:
             self._stuck_timer.cancel()
+        self.commands.close()
         if self.upstream is not None:
             self.upstream.close()
             self.counters.upstream_reconnects = self.upstream.reconnects
@@ -271,12 +288,18 @@ class PanelConnection(asyncio.Protocol):
     # --- from the panel -----------------------------------------------------------------
 
     def _notable(self, item: Inbound, now: datetime) -> bool:
-        """A hello, or a frame we cannot read; False when the connection is refused."""
+        """A hello, a command response, or a frame we cannot read; False: keep it from the cloud.
+
+        A refused panel's connection is closed here.
+        """
         kind = item.kind
         if kind is Hello or kind is HelloDiscovery:
-            return self._identified(now)
-        self.counters.unknown += 1
+            self._identified(now)
+            return True
         message: Message = item.message
+        if isinstance(message, CommandResponse):
+            return not self.commands.claim(message)
+        self.counters.unknown += 1
         why = message.reason if isinstance(message, Malformed) else "unknown header"
         self._log.report(
             f"unknown {self.peer} {why} {item.frame[:4].hex()}",
@@ -287,11 +310,11 @@ class PanelConnection(asyncio.Protocol):
         )
         return True
 
-    def _identified(self, now: datetime) -> bool:
+    def _identified(self, now: datetime) -> None:
         """The session learnt (or confirmed) its GUID: attach it, attribute held events."""
         guid = self.session.guid
         if guid is None:
-            return True
+            return
         if self.panel is None or self.panel.guid != guid:
             if self.panel is not None:  # the GUID changed mid-connection: odd, but follow it
                 self._owner.detach(self, [])
@@ -300,13 +323,12 @@ class PanelConnection(asyncio.Protocol):
             if self.panel is None:
                 self._held.clear()
                 self.close()
-                return False
+                return
         if self.session.firmware and self.panel.firmware != self.session.firmware:
             self.panel.firmware = self.session.firmware
             self._owner.panel_changed(self.panel)
         while self._held:
             self._owner.deliver(self._held.popleft()._replace(guid=guid), self.panel)
-        return True
 
     def _hold(self, events: tuple[PanelEvent, ...]) -> None:
         """Keep events, in order, until hello says who this is.
@@ -336,6 +358,10 @@ class PanelConnection(asyncio.Protocol):
         """A frame from the cloud: the panel's cloud was heard."""
         if self.panel is not None:
             self.panel.last_upstream_packet = now
+        if kind is CloudCommand:
+            command = decode(frame)
+            if isinstance(command, CloudCommand):
+                self.commands.cloud_command(command.sequence, command.code)
         if self._owner.wants_records:
             self._owner.record(MessageRecord(now, self.peer, self.guid, "cloud", frame, ()))
 

@@ -116,7 +116,7 @@ class LocalClient:
         command: Command[T],
         *,
         port: int = PANEL_LOCAL_PORT,
-        timeout: float | None = None,  # noqa: ASYNC109 - its expiry is a typed CommandTimeout
+        timeout: float | None = None,
     ) -> T:
         """Send a command to the panel at `host` (an IPv4 address) and read its reply.
 
@@ -137,7 +137,7 @@ class LocalClient:
         pager: Pager[R],
         *,
         port: int = PANEL_LOCAL_PORT,
-        timeout: float | None = None,  # noqa: ASYNC109 - one budget for every page
+        timeout: float | None = None,
     ) -> tuple[R, ...]:
         """Every page of a list (see `commands.sensor_pager` and friends), in list order.
 

@@ -15,10 +15,12 @@ from datetime import UTC, datetime
 import errno
 import logging
 
+from ..commands import Command, Pager
 from ..events import PanelEvent
 from ..session import check_announceable
 from ..status import Counters, MessageRecord, PanelStatus
 from ..wire import ANY_IPV4, DEFAULT_PORT, HEARTBEAT_SECONDS
+from .channel import DEFAULT_TIMEOUT, CloudChannel, PanelNotConnected
 from .connection import PanelConnection
 from .logs import QuietLog
 
@@ -127,6 +129,38 @@ class Listener:
     def wants_records(self) -> bool:
         """Whether anyone takes every frame (records are built only then)."""
         return self._on_message is not None
+
+    def connection_of(self, guid: str) -> PanelConnection | None:
+        """The newest open connection of panel `guid` (a reconnecting panel may have two)."""
+        newest: PanelConnection | None = None
+        for connection in self._connections:
+            panel = connection.panel
+            if panel is None or panel.guid != guid or not connection.is_open:
+                continue
+            if newest is None or connection.opened > newest.opened:
+                newest = connection
+        return newest
+
+    async def run[T](
+        self, guid: str, command: Command[T], *, timeout: float = DEFAULT_TIMEOUT
+    ) -> T:
+        """A command to panel `guid` down its connection, its response read.
+
+        Raises PanelNotConnected, then as CloudChannel.run.
+        """
+        return await self._channel(guid, command.request.code).run(command, timeout=timeout)
+
+    async def fetch[R](
+        self, guid: str, pager: Pager[R], *, timeout: float = DEFAULT_TIMEOUT
+    ) -> tuple[R, ...]:
+        """Every page of a list from panel `guid` (raises as `run`)."""
+        return await self._channel(guid, pager.code).fetch(pager, timeout=timeout)
+
+    def _channel(self, guid: str, code: int) -> CloudChannel:
+        connection = self.connection_of(guid)
+        if connection is None:
+            raise PanelNotConnected(code, guid)
+        return connection.commands
 
     async def start(self) -> None:
         """Bind and start accepting.
