@@ -10,7 +10,7 @@ import pytest
 
 from custom_components.g90_cloud.g90.framing import Framer, FramingError
 from custom_components.g90_cloud.g90.session import Session
-from custom_components.g90_cloud.g90.wire import MAX_FRAME_SIZE
+from custom_components.g90_cloud.g90.wire import MAX_FRAME_SIZE, MAX_SKIP_SIZE
 
 from . import samples
 from .frames import basic
@@ -162,7 +162,8 @@ def test_session_replies_for_a_whole_stream() -> None:
 # --- impossible lengths -------------------------------------------------------------
 
 
-BAD_LENGTHS = [-(2**31), -8, -1, 0, 1, 7, MAX_FRAME_SIZE + 1, 65536, 2**31 - 1]
+BAD_LENGTHS = [-(2**31), -8, -1, 0, 1, 7, MAX_SKIP_SIZE + 1, 2**31 - 1]
+"""Lengths no frame has: shorter than a header, or beyond what any frame is skipped at."""
 
 
 @FEEDERS
@@ -184,7 +185,7 @@ def test_impossible_length(make: Callable[[], Probe], length: int) -> None:
 
 
 @FEEDERS
-@pytest.mark.parametrize("length", [0, -1, MAX_FRAME_SIZE + 1])
+@pytest.mark.parametrize("length", [0, -1, MAX_SKIP_SIZE + 1])
 def test_impossible_length_split_over_reads(make: Callable[[], Probe], length: int) -> None:
     feed, error, buffered = make()
     bad = _bad_header(length)
@@ -198,9 +199,10 @@ def test_impossible_length_split_over_reads(make: Callable[[], Probe], length: i
 
 def test_framing_error_text() -> None:
     framer = Framer()
-    framer.feed(_bad_header(8193))
+    framer.feed(_bad_header(65537))
     assert str(framer.error) == (
-        "impossible frame length 8193 (allowed 8..8192) in header 01 10 00 20 01 20 00 00"
+        "impossible frame length 65537 (a frame has 8 to 65536 bytes) in header"
+        " 01 10 00 20 01 00 01 00"
     )
 
 
@@ -215,11 +217,14 @@ def test_extreme_possible_lengths(length: int) -> None:
 def test_own_limit() -> None:
     framer = Framer(max_frame_size=72)
     assert framer.feed(samples.HELLO) == [samples.HELLO]
-    assert framer.feed(samples.HELLO_DISCOVERY + basic(0x99, 0, 0, bytes(65))) == [
-        samples.HELLO_DISCOVERY
+    long = basic(0x99, 0, 0, bytes(65))
+    assert framer.feed(samples.HELLO_DISCOVERY + long + samples.PING) == [
+        samples.HELLO_DISCOVERY,
+        long[:12],  # only its header is kept
+        samples.PING,
     ]
-    assert framer.error is not None
-    assert framer.error.length == 73
+    assert framer.error is None
+    assert framer.skipped == 1
 
 
 # --- garbage -----------------------------------------------------------------------
@@ -317,8 +322,48 @@ def test_buffering_is_bounded(make: Callable[[], Probe]) -> None:
 @FEEDERS
 def test_buffering_after_an_oversized_header(make: Callable[[], Probe]) -> None:
     feed, error, buffered = make()
-    assert feed(_bad_header(MAX_FRAME_SIZE + 1)) == []
+    header = _bad_header(MAX_FRAME_SIZE + 1) + bytes(4)  # its versioned header
+    assert feed(header[:8]) == []  # the header is passed on whole, once it is there
+    assert buffered() == 8
+    assert feed(header[8:]) == [header]
     for _ in range(100):
         assert feed(b"\0") == []
         assert buffered() == 0
-    assert error() is not None
+    assert error() is None
+
+
+# --- oversized frames: skipped, the stream goes on ----------------------------------------
+
+
+@FEEDERS
+@pytest.mark.parametrize("length", [MAX_FRAME_SIZE + 1, 20000, MAX_SKIP_SIZE])
+@pytest.mark.parametrize("chunk", [1, 7, 4096, 100_000])
+def test_an_oversized_frame_is_skipped_as_it_arrives(
+    make: Callable[[], Probe], length: int, chunk: int
+) -> None:
+    feed, error, buffered = make()
+    big = basic(0x22, 0x10, 0x20, bytes(range(256)) * (length // 256 + 1))[:length]
+    big = big[:4] + struct.pack("<i", length) + big[8:]
+    stream = samples.HELLO + big + samples.PING + samples.STATUS_DOOR_OPEN
+    frames = _feed_all(feed, (stream[i : i + chunk] for i in range(0, len(stream), chunk)))
+    assert frames == [samples.HELLO, big[:12], samples.PING, samples.STATUS_DOOR_OPEN]
+    assert error() is None
+    assert buffered() == 0
+    # never buffered whole: what is held back stays below a normal frame's size
+    held = []
+    feed_one = make()
+    for i in range(0, len(big), 512):
+        feed_one.feed(big[i : i + 512])
+        held.append(feed_one.buffered())
+    assert max(held) < MAX_FRAME_SIZE
+
+
+def test_frames_beyond_a_limit_wait_for_the_next_call() -> None:
+    framer = Framer()
+    stream = samples.PING * 5 + samples.HELLO[:20]
+    assert framer.feed(stream, limit=2) == [samples.PING] * 2
+    assert framer.buffered == len(stream) - 16
+    assert framer.feed(b"", limit=2) == [samples.PING] * 2
+    assert framer.feed(samples.HELLO[20:], limit=2) == [samples.PING, samples.HELLO]
+    assert framer.feed(b"", limit=2) == []
+    assert framer.buffered == 0

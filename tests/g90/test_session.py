@@ -298,9 +298,16 @@ def test_session_max_frame_size() -> None:
     assert [frame for frame, _, _, _ in session.receive(samples.HELLO_DISCOVERY)] == [
         samples.HELLO_DISCOVERY
     ]
-    assert session.receive(samples.HELLO) == []
-    assert session.error is not None
-    assert session.error.length == 72
+    # Too long: skipped, reported by its header as a malformed frame; the stream goes on.
+    (skipped, ping) = session.receive(samples.HELLO + samples.PING)
+    assert skipped.frame == samples.HELLO[:12]
+    assert skipped.kind is Malformed
+    assert [event.detail for event in skipped.events] == [
+        "length field 72 but the frame has 12 bytes"
+    ]
+    assert ping.reply == samples.PING
+    assert session.error is None
+    assert session.skipped == 1
 
 
 def test_session_default_clock_is_wall_time() -> None:
@@ -341,6 +348,5 @@ def test_cloud_stream() -> None:
 
 def test_cloud_stream_max_frame_size() -> None:
     stream = CloudStream(max_frame_size=22)
-    assert stream.receive(samples.CLOUD_COMMAND) == []
-    assert stream.error is not None
-    assert stream.error.length == 23
+    assert stream.receive(samples.CLOUD_COMMAND) == [(samples.CLOUD_COMMAND[:12], Malformed)]
+    assert stream.error is None

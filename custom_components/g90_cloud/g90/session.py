@@ -122,16 +122,23 @@ class Session:
 
     @property
     def buffered(self) -> int:
-        """Bytes of an incomplete frame held back."""
+        """Bytes held back: an incomplete frame, or frames beyond a receive's limit."""
         return self._framer.buffered
 
-    def receive(self, data: bytes) -> list[Inbound]:
+    @property
+    def skipped(self) -> int:
+        """Oversized frames skipped so far (each reported as a malformed frame)."""
+        return self._framer.skipped
+
+    def receive(self, data: bytes, limit: int | None = None) -> list[Inbound]:
         """Take bytes from the panel; return each complete frame decoded, in order.
 
-        Check `error` afterwards: frames before a break are still returned.
+        At most `limit` frames are decoded; the rest wait for the next call
+        (`receive(b"")` carries on). Check `error` afterwards: frames before a
+        break are still returned.
         """
         inbound: list[Inbound] = []
-        for frame in self._framer.feed(data):
+        for frame in self._framer.feed(data, limit):
             kind = identify(frame)
             read_event = PAYLOAD_EVENTS.get(kind)
             if read_event is not None:  # an alert, read straight from its payload

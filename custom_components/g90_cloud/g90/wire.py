@@ -23,6 +23,8 @@ LENGTH_OFFSET: Final = 4
 # 8 KiB leaves four times that as headroom while keeping a hostile length
 # field from making us buffer more than a few pages of memory per connection.
 MAX_FRAME_SIZE: Final = 8192
+MAX_SKIP_SIZE: Final = 1 << 16
+"""Longer frames are skipped as they arrive; a length beyond this is garbage, not a frame."""
 
 PROTOCOL_VERSION: Final = 1
 

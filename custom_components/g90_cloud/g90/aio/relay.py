@@ -39,6 +39,7 @@ from ..messages import (
 )
 from ..session import CloudStream
 from ..status import Counters
+from ..wire import MAX_SKIP_SIZE
 from .logs import QuietLog
 from .upstream import UpstreamLink
 
@@ -109,7 +110,7 @@ class CloudRelay:
         self._timer: asyncio.TimerHandle | None = None
         self._swallow: Counter[type[Message]] = Counter()
         self._last_hello: bytes | None = None
-        self._stream = CloudStream()
+        self._stream = CloudStream(MAX_SKIP_SIZE)
         self.link = UpstreamLink(
             host,
             port,
@@ -176,7 +177,7 @@ class CloudRelay:
     # --- the link's hooks -------------------------------------------------------------
 
     def _connected(self) -> None:
-        self._stream = CloudStream()
+        self._stream = CloudStream(MAX_SKIP_SIZE)
         self._swallow.clear()
         link = self.link
         unsent, self._unsent = self._unsent, deque()
