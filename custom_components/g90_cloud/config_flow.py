@@ -11,7 +11,7 @@ from collections.abc import Callable
 import errno
 import ipaddress
 import re
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, override
 
 from homeassistant.config_entries import (
     ConfigEntry,
@@ -289,10 +289,12 @@ class G90CloudConfigFlow(ConfigFlow, _PointPanelSteps, domain=DOMAIN):
 
     @staticmethod
     @callback
+    @override
     def async_get_options_flow(config_entry: ConfigEntry) -> G90CloudOptionsFlow:
         """Options: the same settings, plus the GUID allow-list."""
         return G90CloudOptionsFlow()
 
+    @override
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Where to listen, what to announce to panels, whether to chain to the vendor cloud."""
         errors: dict[str, str] = {}
@@ -316,6 +318,7 @@ class G90CloudConfigFlow(ConfigFlow, _PointPanelSteps, domain=DOMAIN):
             step_id="user", data_schema=_with_panel_ip(_settings_schema(defaults)), errors=errors
         )
 
+    @override
     async def _finish(self) -> ConfigFlowResult:
         clean = self._settings
         return self.async_create_entry(
@@ -387,9 +390,11 @@ class G90CloudOptionsFlow(OptionsFlowWithReload, _PointPanelSteps):
             step_id="init", data_schema=_with_panel_ip(schema), errors=errors
         )
 
+    @override
     def _hub(self) -> G90Hub | None:
         entry = self.config_entry
         return entry.runtime_data if entry.state is ConfigEntryState.LOADED else None
 
+    @override
     async def _finish(self) -> ConfigFlowResult:
         return self.async_create_entry(data=self._saved)

@@ -1,9 +1,10 @@
-"""Base classes of the integration's entities."""
+"""Base classes of the integration's entities, and the one way platforms add them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import partial
+from typing import override
 
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.device_registry import DeviceInfo
@@ -18,7 +19,7 @@ from .model import PanelState, ZoneState
 
 
 class G90PanelEntity(Entity):
-    """An entity of a panel's own device, updated when the panel's state changes."""
+    """An entity of a panel's own device, written when the panel's state changes."""
 
     _attr_has_entity_name = True
     _attr_should_poll = False
@@ -34,6 +35,7 @@ class G90PanelEntity(Entity):
     def _update_key(self) -> tuple[str, ...]:
         return (self.panel.guid,)
 
+    @override
     async def async_added_to_hass(self) -> None:
         """Follow the hub's updates."""
         await super().async_added_to_hass()
@@ -54,6 +56,7 @@ class G90ZoneEntity(G90PanelEntity):
         self._attr_device_info = DeviceInfo(identifiers={zone_identifier(panel.guid, zone.index)})
 
     @property
+    @override
     def _update_key(self) -> tuple[str, ...]:
         return (self.panel.guid, str(self.zone.index))
 
@@ -62,17 +65,25 @@ type PanelEntities = Callable[[G90Hub, PanelState], Iterable[Entity]]
 type ZoneEntities = Callable[[G90Hub, PanelState, ZoneState, PanelEvent | None], Iterable[Entity]]
 
 
-@callback
-def async_add_panel_entities(
+def no_zone_entities(
+    _hub: G90Hub, _panel: PanelState, _zone: ZoneState, _event: PanelEvent | None
+) -> Iterable[Entity]:
+    """For platforms with entities on panels only."""
+    return ()
+
+
+async def async_setup_panel_platform(
     hass: HomeAssistant,
     entry: G90ConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
+    *,
     panel_entities: PanelEntities,
-    zone_entities: ZoneEntities,
+    zone_entities: ZoneEntities = no_zone_entities,
 ) -> None:
     """Add a platform's entities for the panels and zones known now and any that appear.
 
-    A zone whose kind becomes known later is offered again; entities already
+    Each platform binds its own entity factories with `functools.partial`. A
+    zone whose kind becomes known later is offered again; entities already
     added (by unique id) are not added twice.
     """
     hub = entry.runtime_data

@@ -5,15 +5,15 @@ Each remote control, RFID keypad and doorbell gets its own event entity.
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
+from typing import Any, override
 
 from homeassistant.components.event import EventDeviceClass, EventEntity
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.core import callback
 
-from .entity import G90PanelEntity, G90ZoneEntity, async_add_panel_entities
+from .entity import G90PanelEntity, G90ZoneEntity, async_setup_panel_platform
 from .g90.events import REMOTE_BUTTONS, RFID_ACTIONS, EventType, PanelEvent
-from .hub import G90ConfigEntry, G90Hub
+from .hub import G90Hub
 from .model import PanelState, ZoneKind, ZoneState
 
 PARALLEL_UPDATES = 0
@@ -68,6 +68,7 @@ class PanelEvents(G90PanelEntity, EventEntity):
         """One per panel."""
         super().__init__(hub, panel, "events")
 
+    @override
     async def async_added_to_hass(self) -> None:
         """Listen to the panel's events (not its state)."""
         self.async_on_remove(self.hub.async_subscribe_events(self.panel.guid, self._on_event))
@@ -95,6 +96,7 @@ class ZoneButtonEvents(G90ZoneEntity, EventEntity):
         else:
             self._attr_device_class = EventDeviceClass.BUTTON
 
+    @override
     async def async_added_to_hass(self) -> None:
         """Listen to the panel's events for this zone."""
         self.async_on_remove(self.hub.async_subscribe_events(self.panel.guid, self._on_event))
@@ -127,16 +129,10 @@ def _zone_entities(
     return []
 
 
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: G90ConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Event entities per panel and per button zone."""
-    async_add_panel_entities(
-        hass,
-        entry,
-        async_add_entities,
-        lambda hub, panel: [PanelEvents(hub, panel)],
-        _zone_entities,
-    )
+def _panel_entities(hub: G90Hub, panel: PanelState) -> list[EventEntity]:
+    return [PanelEvents(hub, panel)]
+
+
+async_setup_entry = partial(
+    async_setup_panel_platform, panel_entities=_panel_entities, zone_entities=_zone_entities
+)
