@@ -90,8 +90,7 @@ async def async_remove_config_entry_device(
         if zone:
             hub.async_forget(guid, int(zone))
             return True
-        panel = hub.panels.get(guid)
-        if panel is not None and hub.is_connected(panel):
+        if hub.is_connected(guid):
             return False
         hub.async_forget(guid)
         return True

@@ -43,13 +43,18 @@ class PanelBinarySensorDescription(BinarySensorEntityDescription):
     exists_fn: Callable[[G90Hub], bool] = lambda _hub: True
 
 
+def _upstream_connected(hub: G90Hub, panel: PanelState) -> bool:
+    status = hub.status(panel.guid)
+    return status is not None and bool(status.upstream_connected)
+
+
 PANEL_SENSORS = (
     PanelBinarySensorDescription(
         key="connected",
         translation_key="connected",
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         entity_category=EntityCategory.DIAGNOSTIC,
-        is_on_fn=lambda hub, panel: hub.is_connected(panel),
+        is_on_fn=lambda hub, panel: hub.is_connected(panel.guid),
     ),
     PanelBinarySensorDescription(
         key="ac_power",
@@ -76,7 +81,7 @@ PANEL_SENSORS = (
         translation_key="upstream",
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         entity_category=EntityCategory.DIAGNOSTIC,
-        is_on_fn=lambda _hub, panel: bool(panel.upstream_connected),
+        is_on_fn=_upstream_connected,
         exists_fn=lambda hub: hub.chaining,
     ),
 )
@@ -97,7 +102,7 @@ class PanelBinarySensor(G90PanelEntity, BinarySensorEntity):
     @property
     @override
     def is_on(self) -> bool | None:
-        """Read from the panel's state."""
+        """Read from the panel's state, or how it is connected."""
         return self.entity_description.is_on_fn(self.hub, self.panel)
 
 

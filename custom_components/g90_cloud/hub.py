@@ -4,11 +4,16 @@ It keeps the state, devices, entity updates and bus events of one config entry.
 
 Path of an event: listener -> `_on_event` -> `model.apply_event` -> subscribed
 entities notified -> `g90_cloud_event` fired on the bus -> store saved (debounced).
+
+How each panel is connected (peer, packet times, counters) lives in one table,
+the listener's `panels`; the hub reads it there and keeps only what Home
+Assistant persists (`model.PanelState`).
 """
 
 from __future__ import annotations
 
 import asyncio
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,6 +44,7 @@ from .const import (
     EVENT_G90,
     HEARTBEAT,
     PACKET_TIME_RESOLUTION,
+    RAW_FRAMES_KEPT,
     REPEAT_WINDOW,
 )
 from .g90.aio.server import Listener, ListenerConfig
@@ -118,6 +124,8 @@ class G90Hub:
             on_panel=self._on_panel,
         )
         self.panels: dict[str, PanelState] = {}
+        self.frames: dict[str, deque[MessageRecord]] = {}
+        """Each panel's latest frames, for diagnostics."""
         self.unattributed_events = 0
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}"
@@ -126,6 +134,8 @@ class G90Hub:
         self._event_listeners: dict[str, list[Callable[[PanelEvent], None]]] = {}
         self._last_report: dict[tuple[str, EventType], float] = {}
         self._connections_seen: dict[str, int] = {}
+        self._shown: dict[str, tuple[object, ...]] = {}
+        """Per panel, the live facts its health entities show (see _health)."""
         self._connection_waiters: set[asyncio.Future[str]] = set()
         self._clear_timers: dict[tuple[str, int], CALLBACK_TYPE] = {}
         self._unsubscribe: list[CALLBACK_TYPE] = []
@@ -155,7 +165,7 @@ class G90Hub:
         """Bind the listener (raises ListenerBindError) and start the health timer."""
         await self.listener.start()
         self._unsubscribe.append(
-            async_track_time_interval(self.hass, self._refresh_health, HEARTBEAT / 2)
+            async_track_time_interval(self.hass, self._refresh_all_health, HEARTBEAT / 2)
         )
 
     async def async_stop(self) -> None:
@@ -218,33 +228,46 @@ class G90Hub:
                     waiter.set_result(status.guid)
         self._connections_seen[status.guid] = status.connections
         panel = self._panel(status.guid)
-        panel.connected = status.connected
-        panel.peer = status.peer
-        panel.last_device_packet = status.last_device_packet
-        panel.last_upstream_packet = status.last_upstream_packet
-        panel.upstream_connected = status.upstream_connected
-        panel.counters = status.counters
         if status.firmware and status.firmware != panel.firmware:
             panel.firmware = status.firmware
             self._update_firmware(panel)
             self._save()
+        self._shown[panel.guid] = self._health(panel.guid)
         self._notify((panel.guid,))
 
     @callback
     def _on_message(self, record: MessageRecord) -> None:
         if record.guid is None:
             return
-        panel = self._panel(record.guid)
-        was_connected = self.is_connected(panel)
-        if record.origin == "cloud":
-            before, panel.last_upstream_packet = panel.last_upstream_packet, record.time
-        else:
-            before, panel.last_device_packet = panel.last_device_packet, record.time
-        # Entities learn of it when it shows: connected again (a panel back after
-        # a long silence), or a packet time that moved to its next coarse step.
-        if self.is_connected(panel) != was_connected or _step(before) != _step(record.time):
-            self._notify((panel.guid,))
-        panel.frames.append(record)  # formatted only if diagnostics are downloaded
+        guid = self._panel(record.guid).guid
+        frames = self.frames.get(guid)
+        if frames is None:
+            frames = self.frames[guid] = deque(maxlen=RAW_FRAMES_KEPT)
+        frames.append(record)  # formatted only if diagnostics are downloaded
+        self._refresh_health(guid)
+
+    @callback
+    def _refresh_health(self, guid: str) -> None:
+        """Write the panel's entities if what they show of its health moved.
+
+        That is: connected again (a panel back after a long silence), or a
+        packet time that moved to its next coarse step; not every packet.
+        """
+        health = self._health(guid)
+        if self._shown.get(guid) != health:
+            self._shown[guid] = health
+            self._notify((guid,))
+
+    def _health(self, guid: str) -> tuple[object, ...]:
+        status = self.status(guid)
+        if status is None:
+            return ()
+        return (
+            self.is_connected(guid),
+            status.upstream_connected,
+            _step(status.last_device_packet),
+            _step(status.last_upstream_packet),
+        )
 
     @callback
     def _on_event(self, event: PanelEvent, status: PanelStatus | None) -> None:
@@ -310,16 +333,22 @@ class G90Hub:
             self._save()
         return panel
 
-    def is_connected(self, panel: PanelState) -> bool:
+    def status(self, guid: str) -> PanelStatus | None:
+        """How the panel is connected, from the listener (None: not seen since the start)."""
+        return self.listener.panels.get(guid)
+
+    def is_connected(self, guid: str) -> bool:
         """Connected and heard from within a few heartbeats."""
-        if not panel.connected or panel.last_device_packet is None:
+        status = self.status(guid)
+        if status is None or not status.connected or status.last_device_packet is None:
             return False
-        return datetime.now(UTC) - panel.last_device_packet <= CONNECTED_WITHIN
+        return datetime.now(UTC) - status.last_device_packet <= CONNECTED_WITHIN
 
     @callback
-    def _refresh_health(self, _now: datetime) -> None:
-        for guid in self.panels:
-            self._notify((guid,))
+    def _refresh_all_health(self, _now: datetime) -> None:
+        """A silent panel shows disconnected on time, with no packet to tell."""
+        for guid in list(self.panels):
+            self._refresh_health(guid)
 
     @callback
     def _schedule_clear(self, panel: PanelState, zone: ZoneState) -> None:
@@ -352,6 +381,8 @@ class G90Hub:
             return
         if zone_index is None:
             del self.panels[guid]
+            self.frames.pop(guid, None)
+            self._shown.pop(guid, None)
             # Its zones go with it: their devices would be orphans, their
             # entities bound to a panel state nobody updates any more.
             registry = dr.async_get(self.hass)
@@ -373,9 +404,9 @@ class G90Hub:
     def counters(self, guid: str) -> Counters:
         """Totals of a panel: closed connections plus the ones open now."""
         total = Counters()
-        panel = self.panels.get(guid)
-        if panel is not None:
-            total.add(panel.counters)
+        status = self.status(guid)
+        if status is not None:
+            total.add(status.counters)
         for connection in self.listener.connections:
             if connection.guid == guid:
                 total.add(connection.counters)

@@ -17,6 +17,7 @@ from homeassistant.const import EntityCategory
 
 from .const import PACKET_TIME_RESOLUTION
 from .entity import G90PanelEntity, async_setup_panel_platform
+from .g90.status import PanelStatus
 from .hub import G90Hub
 from .model import PanelState
 
@@ -27,7 +28,7 @@ PARALLEL_UPDATES = 0
 class PacketTimeDescription(SensorEntityDescription):
     """Which packet time to show."""
 
-    value_fn: Callable[[PanelState], datetime | None]
+    value_fn: Callable[[PanelStatus], datetime | None]
     exists_fn: Callable[[G90Hub], bool] = lambda _hub: True
 
 
@@ -35,12 +36,12 @@ PACKET_SENSORS = (
     PacketTimeDescription(
         key="last_panel_packet",
         translation_key="last_panel_packet",
-        value_fn=lambda panel: panel.last_device_packet,
+        value_fn=lambda status: status.last_device_packet,
     ),
     PacketTimeDescription(
         key="last_upstream_packet",
         translation_key="last_upstream_packet",
-        value_fn=lambda panel: panel.last_upstream_packet,
+        value_fn=lambda status: status.last_upstream_packet,
         exists_fn=lambda hub: hub.chaining,
     ),
 )
@@ -73,8 +74,9 @@ class PacketTimeSensor(G90PanelEntity, SensorEntity):
     @property
     @override
     def native_value(self) -> datetime | None:
-        """The time, rounded down."""
-        return coarse(self.entity_description.value_fn(self.panel))
+        """The time, rounded down; unknown until the panel is heard after a start."""
+        status = self.hub.status(self.panel.guid)
+        return coarse(self.entity_description.value_fn(status)) if status else None
 
 
 def _panel_entities(hub: G90Hub, panel: PanelState) -> list[PacketTimeSensor]:
