@@ -41,6 +41,7 @@ class PanelBinarySensorDescription(BinarySensorEntityDescription):
 
     is_on_fn: Callable[[G90Hub, PanelState], bool | None]
     exists_fn: Callable[[G90Hub], bool] = lambda _hub: True
+    available_while_silent: bool = False
 
 
 def _upstream_connected(hub: G90Hub, panel: PanelState) -> bool:
@@ -55,6 +56,7 @@ PANEL_SENSORS = (
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         entity_category=EntityCategory.DIAGNOSTIC,
         is_on_fn=lambda hub, panel: hub.is_connected(panel.guid),
+        available_while_silent=True,  # it is what tells the user the panel is gone
     ),
     PanelBinarySensorDescription(
         key="ac_power",
@@ -98,6 +100,7 @@ class PanelBinarySensor(G90PanelEntity, BinarySensorEntity):
         """One sensor per description."""
         super().__init__(hub, panel, description.key)
         self.entity_description = description
+        self._available_while_silent = description.available_while_silent
 
     @property
     @override

@@ -32,6 +32,7 @@ def _panel(hub: G90Hub, panel: PanelState, secrets: list[str]) -> dict[str, Any]
         "peer": status.peer,
         "firmware": panel.firmware,
         "connected": hub.is_connected(panel.guid),
+        "available": hub.is_available(panel.guid),
         "upstream_connected": status.upstream_connected,
         "alarm_state": panel.alarm_state,
         "ac_power": panel.ac_power,

@@ -6,7 +6,7 @@ from collections.abc import Callable, Iterable
 from functools import partial
 from typing import override
 
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity
@@ -19,10 +19,15 @@ from .model import PanelState, ZoneState
 
 
 class G90PanelEntity(Entity):
-    """An entity of a panel's own device, written when the panel's state changes."""
+    """An entity of a panel's own device, written when the panel's state changes.
+
+    It is unavailable while the panel is silent (G90Hub.is_available).
+    """
 
     _attr_has_entity_name = True
     _attr_should_poll = False
+    _available_while_silent = False
+    """Set for the health entities that tell a silent panel apart."""
 
     def __init__(self, hub: G90Hub, panel: PanelState, key: str) -> None:
         """`key` makes the unique id, with the panel's GUID."""
@@ -37,13 +42,23 @@ class G90PanelEntity(Entity):
 
     @override
     async def async_added_to_hass(self) -> None:
-        """Follow the hub's updates."""
+        """Follow the panel's availability, and what `_async_follow` names."""
         await super().async_added_to_hass()
-        self.async_on_remove(self.hub.async_subscribe(self._update_key, self._handle_update))
+        self.async_on_remove(
+            self.hub.async_subscribe_availability(self.panel.guid, self.async_write_ha_state)
+        )
+        self.async_on_remove(self._async_follow())
 
     @callback
-    def _handle_update(self) -> None:
-        self.async_write_ha_state()
+    def _async_follow(self) -> CALLBACK_TYPE:
+        """Subscribe to what the state is read from; returns the unsubscribe."""
+        return self.hub.async_subscribe(self._update_key, self.async_write_ha_state)
+
+    @property
+    @override
+    def available(self) -> bool:
+        """False while the panel is silent."""
+        return self._available_while_silent or self.hub.is_available(self.panel.guid)
 
 
 class G90ZoneEntity(G90PanelEntity):

@@ -131,7 +131,11 @@ class G90Hub:
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}"
         )
         self._listeners: dict[tuple[str, ...], list[CALLBACK_TYPE]] = {}
+        self._availability_listeners: dict[str, list[CALLBACK_TYPE]] = {}
         self._event_listeners: dict[str, list[Callable[[PanelEvent], None]]] = {}
+        self._started = datetime.now(UTC)
+        self._silent: set[str] = set()
+        """Panels not heard from within CONNECTED_WITHIN: their entities are unavailable."""
         self._last_report: dict[tuple[str, EventType], float] = {}
         self._connections_seen: dict[str, int] = {}
         self._shown: dict[str, tuple[object, ...]] = {}
@@ -164,6 +168,7 @@ class G90Hub:
     async def async_start(self) -> None:
         """Bind the listener (raises ListenerBindError) and start the health timer."""
         await self.listener.start()
+        self._started = datetime.now(UTC)
         self._unsubscribe.append(
             async_track_time_interval(self.hass, self._refresh_all_health, HEARTBEAT / 2)
         )
@@ -184,26 +189,19 @@ class G90Hub:
     @callback
     def async_subscribe(self, key: tuple[str, ...], update: CALLBACK_TYPE) -> CALLBACK_TYPE:
         """Call `update` when the panel (guid,) or zone (guid, index) changes."""
-        self._listeners.setdefault(key, []).append(update)
+        return _subscribe(self._listeners, key, update)
 
-        @callback
-        def unsubscribe() -> None:
-            self._listeners[key].remove(update)
-
-        return unsubscribe
+    @callback
+    def async_subscribe_availability(self, guid: str, update: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Call `update` when panel `guid` becomes unavailable, or available again."""
+        return _subscribe(self._availability_listeners, guid, update)
 
     @callback
     def async_subscribe_events(
         self, guid: str, handler: Callable[[PanelEvent], None]
     ) -> CALLBACK_TYPE:
         """Call `handler` with every event of panel `guid`."""
-        self._event_listeners.setdefault(guid, []).append(handler)
-
-        @callback
-        def unsubscribe() -> None:
-            self._event_listeners[guid].remove(handler)
-
-        return unsubscribe
+        return _subscribe(self._event_listeners, guid, handler)
 
     @callback
     def _notify(self, key: tuple[str, ...]) -> None:
@@ -228,6 +226,8 @@ class G90Hub:
                     waiter.set_result(status.guid)
         self._connections_seen[status.guid] = status.connections
         panel = self._panel(status.guid)
+        if panel.guid in self._silent:
+            self._update_availability(panel.guid)
         if status.firmware and status.firmware != panel.firmware:
             panel.firmware = status.firmware
             self._update_firmware(panel)
@@ -244,6 +244,8 @@ class G90Hub:
         if frames is None:
             frames = self.frames[guid] = deque(maxlen=RAW_FRAMES_KEPT)
         frames.append(record)  # formatted only if diagnostics are downloaded
+        if guid in self._silent:
+            self._update_availability(guid)
         self._refresh_health(guid)
 
     @callback
@@ -278,6 +280,9 @@ class G90Hub:
             self.hass.bus.async_fire(EVENT_G90, self._event_data(event, None))
             return
         panel = self._panel(event.guid)
+        # Entities added for a zone this event reveals show it from their first
+        # state (NewZone.event): they are not handed it a second time below.
+        handlers = list(self._event_listeners.get(panel.guid, ()))
         changes = apply_event(panel, event)
         if changes.zone is not None:
             zone = changes.zone
@@ -297,7 +302,7 @@ class G90Hub:
         self._notify((panel.guid,))
         repeat = self._is_repeat(panel.guid, event)
         if not repeat:
-            for handler in list(self._event_listeners.get(panel.guid, ())):
+            for handler in handlers:
                 handler(event)
         device = self.device_id(panel.guid)
         self.hass.bus.async_fire(EVENT_G90, self._event_data(event, device, repeat=repeat))
@@ -340,14 +345,42 @@ class G90Hub:
     def is_connected(self, guid: str) -> bool:
         """Connected and heard from within a few heartbeats."""
         status = self.status(guid)
-        if status is None or not status.connected or status.last_device_packet is None:
-            return False
-        return datetime.now(UTC) - status.last_device_packet <= CONNECTED_WITHIN
+        return status is not None and status.connected and _heard_lately(status)
+
+    def is_available(self, guid: str) -> bool:
+        """Whether the panel's entities show their state, rather than unavailable.
+
+        A panel is available while heard from within CONNECTED_WITHIN (it says
+        hello every minute). Panels restored after a start keep their last
+        state for one such window, time enough to say hello.
+        """
+        return guid not in self._silent
+
+    @callback
+    def _update_availability(self, guid: str) -> None:
+        status = self.status(guid)
+        heard = status is not None and _heard_lately(status)
+        available = heard or datetime.now(UTC) - self._started <= CONNECTED_WITHIN
+        if available is self.is_available(guid):
+            return
+        if available:
+            self._silent.discard(guid)
+            _LOGGER.info("Panel %s is heard from again: its entities are available", guid)
+        else:
+            self._silent.add(guid)
+            _LOGGER.info(
+                "Panel %s has not been heard from for %s: its entities are unavailable",
+                guid,
+                CONNECTED_WITHIN,
+            )
+        for update in list(self._availability_listeners.get(guid, ())):
+            update()
 
     @callback
     def _refresh_all_health(self, _now: datetime) -> None:
-        """A silent panel shows disconnected on time, with no packet to tell."""
+        """A silent panel goes unavailable, and shows disconnected, with no packet to tell."""
         for guid in list(self.panels):
+            self._update_availability(guid)
             self._refresh_health(guid)
 
     @callback
@@ -383,6 +416,7 @@ class G90Hub:
             del self.panels[guid]
             self.frames.pop(guid, None)
             self._shown.pop(guid, None)
+            self._silent.discard(guid)
             # Its zones go with it: their devices would be orphans, their
             # entities bound to a panel state nobody updates any more.
             registry = dr.async_get(self.hass)
@@ -465,6 +499,22 @@ class G90Hub:
         name, model = zone_device_name(zone), ZONE_MODELS[zone.kind]
         if device.name != name or device.model != model:
             dr.async_get(self.hass).async_update_device(device.id, name=name, model=model)
+
+
+def _subscribe[K, F](registry: dict[K, list[F]], key: K, listener: F) -> CALLBACK_TYPE:
+    """Add `listener` under `key`; returns what removes it."""
+    registry.setdefault(key, []).append(listener)
+
+    @callback
+    def unsubscribe() -> None:
+        registry[key].remove(listener)
+
+    return unsubscribe
+
+
+def _heard_lately(status: PanelStatus) -> bool:
+    last = status.last_device_packet
+    return last is not None and datetime.now(UTC) - last <= CONNECTED_WITHIN
 
 
 def _step(moment: datetime | None) -> int | None:

@@ -30,6 +30,7 @@ class PacketTimeDescription(SensorEntityDescription):
 
     value_fn: Callable[[PanelStatus], datetime | None]
     exists_fn: Callable[[G90Hub], bool] = lambda _hub: True
+    available_while_silent: bool = False
 
 
 PACKET_SENSORS = (
@@ -37,6 +38,7 @@ PACKET_SENSORS = (
         key="last_panel_packet",
         translation_key="last_panel_packet",
         value_fn=lambda status: status.last_device_packet,
+        available_while_silent=True,  # when a silent panel was last heard
     ),
     PacketTimeDescription(
         key="last_upstream_packet",
@@ -70,6 +72,7 @@ class PacketTimeSensor(G90PanelEntity, SensorEntity):
         """One per description."""
         super().__init__(hub, panel, description.key)
         self.entity_description = description
+        self._available_while_silent = description.available_while_silent
 
     @property
     @override
