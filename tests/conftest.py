@@ -63,6 +63,7 @@ def mock_config_entry(entry_data: dict[str, object]) -> MockConfigEntry:
         title=f"G90 Cloud (port {entry_data[CONF_LOCAL_PORT]})",
         data=entry_data,
         entry_id="01JG90CLOUDTESTENTRY000000",
+        minor_version=2,
     )
 
 
@@ -102,6 +103,7 @@ async def chained_entry(
         title=f"G90 Cloud (port {entry_data[CONF_LOCAL_PORT]})",
         data=entry_data | {CONF_UPSTREAM_HOST: HOST, CONF_UPSTREAM_PORT: fake_cloud.port},
         entry_id="01JG90CLOUDCHAINEDENTRY000",
+        minor_version=2,
     )
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)

@@ -176,6 +176,6 @@ async def test_diagnostics_hide_the_allow_list(
         await send(hass, panel)
     text = await full_download(hass, hass_client, entry)
     data = json.loads(text)["data"]
-    assert data["settings"][CONF_ALLOWED_GUIDS] == REDACTED
+    assert data["options"][CONF_ALLOWED_GUIDS] == REDACTED
     assert GUID not in text
     assert GUID_HEX not in text

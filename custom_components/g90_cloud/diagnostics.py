@@ -1,4 +1,4 @@
-"""Diagnostics download: settings, each panel's state and counters, recent frames."""
+"""Diagnostics download: settings and options, each panel's state and counters, recent frames."""
 
 from __future__ import annotations
 
@@ -63,6 +63,7 @@ async def async_get_config_entry_diagnostics(
     listener = hub.listener
     return {
         "settings": async_redact_data(hub.settings, TO_REDACT),
+        "options": async_redact_data(dict(entry.options), TO_REDACT),
         "listener": {
             "port": listener.port,
             "open_connections": len(listener.connections),

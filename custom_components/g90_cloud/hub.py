@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 import logging
@@ -66,9 +66,11 @@ SAVE_DELAY = 5.0
 type G90ConfigEntry = ConfigEntry[G90Hub]
 
 
-def listener_config(settings: dict[str, Any]) -> ListenerConfig:
-    """The listener's configuration from the entry's settings."""
-    guids = settings.get(CONF_ALLOWED_GUIDS) or []
+def listener_config(
+    settings: Mapping[str, Any], allowed_guids: Iterable[str] = ()
+) -> ListenerConfig:
+    """The listener's configuration from the entry's connection settings and allow-list."""
+    allowed = frozenset(allowed_guids)
     return ListenerConfig(
         host=settings.get(CONF_LOCAL_IP) or "0.0.0.0",
         port=int(settings.get(CONF_LOCAL_PORT, DEFAULT_PORT)),
@@ -76,7 +78,7 @@ def listener_config(settings: dict[str, Any]) -> ListenerConfig:
         cloud_port=int(settings.get(CONF_CLOUD_PORT, DEFAULT_PORT)),
         upstream_host=settings.get(CONF_UPSTREAM_HOST) or None,
         upstream_port=int(settings.get(CONF_UPSTREAM_PORT, DEFAULT_PORT)),
-        allowed_guids=frozenset(guids) if guids else None,
+        allowed_guids=allowed or None,
     )
 
 
@@ -86,11 +88,6 @@ async def async_lan_address(hass: HomeAssistant) -> str:
         return await network.async_get_source_ip(hass)
     except HomeAssistantError:
         return ""
-
-
-def entry_settings(entry: ConfigEntry) -> dict[str, Any]:
-    """Settings from setup (data), overridden by the options flow (options)."""
-    return {**entry.data, **entry.options}
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,12 +110,13 @@ class G90Hub:
         """
         self.hass = hass
         self.entry = entry
-        self.settings = entry_settings(entry)
+        self.settings = dict(entry.data)
+        """The connection settings in force."""
         if not self.settings.get(CONF_CLOUD_IP):
             self.settings[CONF_CLOUD_IP] = lan_address or "127.0.0.1"
         self.chaining = bool(self.settings.get(CONF_UPSTREAM_HOST))
         self.listener = Listener(
-            listener_config(self.settings),
+            listener_config(self.settings, entry.options.get(CONF_ALLOWED_GUIDS) or ()),
             on_event=self._on_event,
             on_message=self._on_message,
             on_panel=self._on_panel,
