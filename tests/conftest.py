@@ -21,7 +21,7 @@ from custom_components.g90_cloud.const import (
     DOMAIN,
 )
 
-from .common import HOST, FakeCloud
+from .common import HOST, FakeCloud, like_the_vendor
 
 
 @pytest.fixture(autouse=True)
@@ -86,8 +86,8 @@ def port(init_integration: MockConfigEntry) -> int:
 
 @pytest.fixture
 async def fake_cloud(socket_enabled: None) -> AsyncIterator[FakeCloud]:
-    """A vendor cloud on loopback for chaining."""
-    cloud = FakeCloud()
+    """A vendor cloud on loopback for chaining, answering as the real one does."""
+    cloud = FakeCloud(like_the_vendor)
     await cloud.start()
     yield cloud
     await cloud.close()
