@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 import socket
+from unittest.mock import patch
 
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.g90_cloud import PLATFORMS
 from custom_components.g90_cloud.const import (
     CONF_CLOUD_IP,
     CONF_CLOUD_PORT,
@@ -68,13 +71,20 @@ def mock_config_entry(entry_data: dict[str, object]) -> MockConfigEntry:
 
 
 @pytest.fixture
+def platforms() -> list[Platform]:
+    """The platforms set up; a test narrows them down by parametrizing this."""
+    return PLATFORMS
+
+
+@pytest.fixture
 async def init_integration(
-    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, platforms: list[Platform]
 ) -> MockConfigEntry:
     """The integration set up and listening."""
     mock_config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
+    with patch("custom_components.g90_cloud.PLATFORMS", platforms):
+        assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+        await hass.async_block_till_done()
     return mock_config_entry
 
 
