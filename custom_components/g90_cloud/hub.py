@@ -237,7 +237,8 @@ class G90Hub:
     def _on_message(self, record: MessageRecord) -> None:
         if record.guid is None:
             return
-        guid = self._panel(record.guid).guid
+        guid = record.guid
+        self._panel(guid)  # known from its first frame on
         frames = self.frames.get(guid)
         if frames is None:
             frames = self.frames[guid] = deque(maxlen=RAW_FRAMES_KEPT)
