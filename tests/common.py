@@ -1,7 +1,8 @@
-"""Helpers shared by the Home Assistant tests: frames a panel sends, and a panel to send them.
+"""Helpers shared by the Home Assistant tests: a panel to send frames, and what it sends.
 
-Frames are built with the integration's own message classes, so what reaches
-the listener is byte for byte what a real panel puts on the wire.
+Frames come from tests/g90/frames.py, the builders every test shares (packed
+with `struct` from the protocol notes, not with the integration's code); the
+vendor cloud for chaining is the listener tests' FakeCloud.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from collections.abc import AsyncIterator
 import contextlib
 import json
 import socket
-import time
 from typing import Any
 
 from homeassistant.core import HomeAssistant
@@ -19,12 +19,19 @@ from homeassistant.helpers import device_registry as dr, entity_registry as er
 
 from custom_components.g90_cloud.const import DOMAIN
 from custom_components.g90_cloud.g90.aio.simulator import SimulatedPanel
-from custom_components.g90_cloud.g90.events import AlertKind, AlertSource, PeripheralType
-from custom_components.g90_cloud.g90.messages import Notification, StatusChange
-from custom_components.g90_cloud.g90.scenarios import PANEL_STATE
-from custom_components.g90_cloud.g90.session import Session
 
-GUID = "GA00000A0000000"
+from .g90.aio.helpers import FakeCloud, like_the_vendor
+from .g90.frames import (
+    AlertSource,
+    PeripheralType,
+    activity,
+    alarm,
+    basic,
+    json_notification,
+    panel_state,
+)
+from .g90.samples import GUID
+
 GUID_HEX = GUID.encode().hex(" ")
 HOST = "127.0.0.1"
 WAIT = 5.0
@@ -39,8 +46,10 @@ __all__ = [
     "PeripheralType",
     "activity",
     "alarm",
+    "basic",
     "connected_panel",
     "entity_id",
+    "like_the_vendor",
     "notification",
     "panel_device",
     "panel_state",
@@ -51,38 +60,9 @@ __all__ = [
 ]
 
 
-def panel_state(state: str, when: int | None = None) -> bytes:
-    """Kind 2 status change: disarmed, armed_away, ac_power_failure, wifi_connected..."""
-    return StatusChange.panel_state(PANEL_STATE[state], when or int(time.time())).encode()
-
-
-def activity(zone: int, name: str, source: int, state: int, when: int | None = None) -> bytes:
-    """Kind 4 status change: a zone's sensor, remote, keypad or doorbell did something."""
-    return StatusChange.zone(
-        AlertKind.SENSOR_ACTIVITY,
-        zone=zone,
-        type_or_source=source,
-        state=state,
-        name=name,
-        timestamp=when or int(time.time()),
-    ).encode()
-
-
-def alarm(zone: int, name: str, peripheral_type: int, state: int = 1) -> bytes:
-    """Kind 3 status change: an alarm raised by a zone (state 3: its tamper switch)."""
-    return StatusChange.zone(
-        AlertKind.ALARM,
-        zone=zone,
-        type_or_source=peripheral_type,
-        state=state,
-        name=name,
-        timestamp=int(time.time()),
-    ).encode()
-
-
 def notification(data: Any) -> bytes:
-    """A JSON notification such as `[170, [1, [1]]]`."""
-    return Notification.from_text(json.dumps(data, separators=(",", ":"))).encode()
+    """A JSON notification of `data`, such as `[170, [1, [1]]]`, written as panels write it."""
+    return json_notification(json.dumps(data, separators=(",", ":")))
 
 
 async def send(hass: HomeAssistant, panel: SimulatedPanel, *frames: bytes) -> None:
@@ -153,52 +133,3 @@ def entity_id(hass: HomeAssistant, platform: str, unique_id: str) -> str:
     found = er.async_get(hass).async_get_entity_id(platform, DOMAIN, unique_id)
     assert found is not None, f"no {platform} entity with unique id {unique_id}"
     return found
-
-
-class FakeCloud:
-    """A vendor cloud on loopback: answers what panels send as the real one does."""
-
-    def __init__(self) -> None:
-        """Not listening until start()."""
-        self.received: list[bytes] = []
-        self._server: asyncio.Server | None = None
-        self._writers: set[asyncio.StreamWriter] = set()
-
-    @property
-    def port(self) -> int:
-        assert self._server is not None
-        return int(self._server.sockets[0].getsockname()[1])
-
-    @property
-    def connections(self) -> int:
-        return len(self._writers)
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._serve, HOST, 0)
-
-    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        session = Session(cloud_ip="47.88.7.61", cloud_port=5678)
-        self._writers.add(writer)
-        try:
-            while data := await reader.read(4096):
-                for frame, _, _, reply in session.receive(data):
-                    self.received.append(frame)
-                    if reply:
-                        writer.write(reply)
-                await writer.drain()
-        except OSError:
-            pass
-        finally:
-            self._writers.discard(writer)
-            writer.transport.abort()
-
-    def drop(self) -> None:
-        """Hang up on every connection (the cloud went away for a moment)."""
-        for writer in list(self._writers):
-            writer.transport.abort()
-
-    async def close(self) -> None:
-        assert self._server is not None
-        self._server.close()
-        self.drop()
-        await self._server.wait_closed()

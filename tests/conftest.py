@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 import socket
+from unittest.mock import patch
 
+from homeassistant.const import Platform
 from homeassistant.core import HomeAssistant
 import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.syrupy import HomeAssistantSnapshotExtension
 from syrupy.assertion import SnapshotAssertion
 
+from custom_components.g90_cloud import PLATFORMS
 from custom_components.g90_cloud.const import (
     CONF_CLOUD_IP,
     CONF_CLOUD_PORT,
@@ -21,7 +24,7 @@ from custom_components.g90_cloud.const import (
     DOMAIN,
 )
 
-from .common import HOST, FakeCloud
+from .common import HOST, FakeCloud, like_the_vendor
 
 
 @pytest.fixture(autouse=True)
@@ -63,17 +66,25 @@ def mock_config_entry(entry_data: dict[str, object]) -> MockConfigEntry:
         title=f"G90 Cloud (port {entry_data[CONF_LOCAL_PORT]})",
         data=entry_data,
         entry_id="01JG90CLOUDTESTENTRY000000",
+        minor_version=2,
     )
 
 
 @pytest.fixture
+def platforms() -> list[Platform]:
+    """The platforms set up; a test narrows them down by parametrizing this."""
+    return PLATFORMS
+
+
+@pytest.fixture
 async def init_integration(
-    hass: HomeAssistant, mock_config_entry: MockConfigEntry
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, platforms: list[Platform]
 ) -> MockConfigEntry:
     """The integration set up and listening."""
     mock_config_entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
-    await hass.async_block_till_done()
+    with patch("custom_components.g90_cloud.PLATFORMS", platforms):
+        assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+        await hass.async_block_till_done()
     return mock_config_entry
 
 
@@ -85,8 +96,8 @@ def port(init_integration: MockConfigEntry) -> int:
 
 @pytest.fixture
 async def fake_cloud(socket_enabled: None) -> AsyncIterator[FakeCloud]:
-    """A vendor cloud on loopback for chaining."""
-    cloud = FakeCloud()
+    """A vendor cloud on loopback for chaining, answering as the real one does."""
+    cloud = FakeCloud(like_the_vendor)
     await cloud.start()
     yield cloud
     await cloud.close()
@@ -102,6 +113,7 @@ async def chained_entry(
         title=f"G90 Cloud (port {entry_data[CONF_LOCAL_PORT]})",
         data=entry_data | {CONF_UPSTREAM_HOST: HOST, CONF_UPSTREAM_PORT: fake_cloud.port},
         entry_id="01JG90CLOUDCHAINEDENTRY000",
+        minor_version=2,
     )
     entry.add_to_hass(hass)
     assert await hass.config_entries.async_setup(entry.entry_id)

@@ -14,7 +14,7 @@ from unittest.mock import patch
 
 from homeassistant.config_entries import SOURCE_USER, ConfigEntryState
 from homeassistant.core import HomeAssistant
-from homeassistant.data_entry_flow import FlowResult, FlowResultType
+from homeassistant.data_entry_flow import FlowResult, FlowResultType, InvalidData
 from homeassistant.exceptions import HomeAssistantError
 import probatio
 import pytest
@@ -27,6 +27,7 @@ from custom_components.g90_cloud.const import (
     CONF_CLOUD_PORT,
     CONF_LOCAL_IP,
     CONF_LOCAL_PORT,
+    CONF_PANEL_IP,
     CONF_UPSTREAM_HOST,
     CONF_UPSTREAM_PORT,
     DOMAIN,
@@ -319,16 +320,41 @@ async def test_user_address_not_on_this_host(hass: HomeAssistant, free_port: int
     assert hass.config_entries.async_entries(DOMAIN) == []
 
 
-async def test_user_port_of_another_entry_aborts(hass: HomeAssistant, free_port: int) -> None:
+async def test_user_port_of_another_entry_is_a_field_error(
+    hass: HomeAssistant, free_port: int
+) -> None:
+    """One entry per port: said on the port field, and what was typed stays in the form."""
     other = MockConfigEntry(domain=DOMAIN, data=settings(free_port) | {CONF_LOCAL_PORT: free_port})
     other.add_to_hass(hass)
     result = await start_user_flow(hass)
-    result = await hass.config_entries.flow.async_configure(
-        result["flow_id"], settings(free_port, **{CONF_CLOUD_IP: "10.0.0.2"})
+    typed = settings(
+        free_port,
+        **{
+            CONF_CLOUD_IP: "10.0.0.2",
+            CONF_CLOUD_PORT: 15678.0,
+            CONF_UPSTREAM_HOST: "cloud.example.com",
+            CONF_PANEL_IP: "192.168.1.50",
+        },
     )
-    assert result["type"] is FlowResultType.ABORT
-    assert result["reason"] == "already_configured"
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], typed)
+    assert result["type"] is FlowResultType.FORM
+    assert result["step_id"] == "user"
+    assert result["errors"] == {CONF_LOCAL_PORT: "port_configured"}
     assert hass.config_entries.async_entries(DOMAIN) == [other]
+    defaults = form_defaults(result)
+    for field in (CONF_LOCAL_IP, CONF_LOCAL_PORT, CONF_CLOUD_IP, CONF_CLOUD_PORT):
+        assert defaults[field] == typed[field], field
+    assert suggested(result, CONF_UPSTREAM_HOST) == "cloud.example.com"
+    assert suggested(result, CONF_PANEL_IP) == "192.168.1.50"
+
+    # Another port: the entry is made.
+    other_port = unused_port(free_port)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], settings(other_port, **{CONF_CLOUD_IP: "10.0.0.2"})
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert len(hass.config_entries.async_entries(DOMAIN)) == 2
 
 
 @pytest.mark.parametrize("value", ["abc", None, [5678], "5678.5"])
@@ -353,10 +379,6 @@ async def test_ports_as_text_are_accepted(hass: HomeAssistant, free_port: int) -
 # --- options flow ------------------------------------------------------------------
 
 
-def current_settings(entry: MockConfigEntry) -> dict[str, Any]:
-    return {**entry.data, **entry.options}
-
-
 async def start_options(hass: HomeAssistant, entry: MockConfigEntry) -> FlowResult:
     result = await hass.config_entries.options.async_init(entry.entry_id)
     assert result["type"] is FlowResultType.FORM
@@ -373,6 +395,12 @@ def guid_choices(result: FlowResult) -> list[str]:
     raise AssertionError("no allowed_guids field")
 
 
+def form_fields(result: FlowResult) -> set[str]:
+    schema = result["data_schema"]
+    assert schema is not None
+    return {str(key) for key in schema.schema}
+
+
 async def test_options_form_offers_known_panels(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:
@@ -382,9 +410,21 @@ async def test_options_form_offers_known_panels(
     result = await start_options(hass, init_integration)
     assert guid_choices(result) == [GUID]
     defaults = form_defaults(result)
-    assert defaults[CONF_LOCAL_PORT] == port
-    assert defaults[CONF_LOCAL_IP] == HOST
     assert defaults[CONF_ALLOWED_GUIDS] == []
+    # Only what is optional: the connection settings are changed with Reconfigure.
+    assert form_fields(result) == {CONF_ALLOWED_GUIDS, CONF_PANEL_IP}
+
+
+async def test_options_refuse_connection_settings(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    entry = init_integration
+    result = await start_options(hass, entry)
+    with pytest.raises(InvalidData):
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], settings(unused_port(entry.data[CONF_LOCAL_PORT]))
+        )
+    assert entry.options == {}
 
 
 async def test_options_same_port_and_allow_list_reload(
@@ -392,19 +432,22 @@ async def test_options_same_port_and_allow_list_reload(
 ) -> None:
     entry = init_integration
     port = entry.data[CONF_LOCAL_PORT]
+    data = dict(entry.data)
     hub = entry.runtime_data
     result = await start_options(hass, entry)
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], settings(port) | {CONF_ALLOWED_GUIDS: [f" {GUID} "]}
+        result["flow_id"], {CONF_ALLOWED_GUIDS: [f" {GUID} "]}
     )
     await hass.async_block_till_done()
 
     assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert entry.options[CONF_ALLOWED_GUIDS] == [GUID]
-    assert entry.options[CONF_LOCAL_PORT] == port
+    assert entry.options == {CONF_ALLOWED_GUIDS: [GUID]}
+    assert dict(entry.data) == data  # the connection settings are untouched
+    assert entry.data[CONF_LOCAL_PORT] == port
     assert entry.state is ConfigEntryState.LOADED
     assert entry.runtime_data is not hub  # reloaded
     assert entry.runtime_data.listener.config.allowed_guids == frozenset({GUID})
+    assert entry.runtime_data.listener.config.port == port
 
     # The allow-list is in force: the known panel gets in, another is shown the door.
     assert await can_say_hello(hass, port)
@@ -413,147 +456,32 @@ async def test_options_same_port_and_allow_list_reload(
             pass
     assert "GB00000B0000000" not in entry.runtime_data.panels
 
+    # Emptied again: any panel may connect.
+    result = await start_options(hass, entry)
+    assert form_defaults(result)[CONF_ALLOWED_GUIDS] == [GUID]
+    await hass.config_entries.options.async_configure(result["flow_id"], {CONF_ALLOWED_GUIDS: []})
+    await hass.async_block_till_done()
+    assert entry.options == {CONF_ALLOWED_GUIDS: []}
+    assert entry.runtime_data.listener.config.allowed_guids is None
+    assert await can_say_hello(hass, port)
+
 
 @pytest.mark.parametrize("guid", ["bad guid", "G" * 16, "GA0000-0A000000"])
 async def test_options_invalid_guid(
     hass: HomeAssistant, init_integration: MockConfigEntry, guid: str
 ) -> None:
     entry = init_integration
-    port = entry.data[CONF_LOCAL_PORT]
     result = await start_options(hass, entry)
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], settings(port) | {CONF_ALLOWED_GUIDS: [GUID, guid]}
+        result["flow_id"], {CONF_ALLOWED_GUIDS: [GUID, guid], CONF_PANEL_IP: "192.168.1.50"}
     )
     assert result["type"] is FlowResultType.FORM
     assert result["errors"] == {CONF_ALLOWED_GUIDS: "invalid_guid"}
     assert entry.options == {}
-    # The typed GUIDs are offered again.
+    # The typed GUIDs are offered again, and the typed panel address shown.
     assert sorted(guid_choices(result)) == sorted([GUID, guid])
-
-
-@pytest.mark.parametrize(
-    ("overrides", "errors"),
-    [
-        ({CONF_LOCAL_PORT: 0}, {CONF_LOCAL_PORT: "invalid_port"}),
-        ({CONF_CLOUD_IP: "0.0.0.0"}, {CONF_CLOUD_IP: "invalid_cloud_ip"}),
-        ({CONF_LOCAL_IP: "x"}, {CONF_LOCAL_IP: "invalid_local_ip"}),
-        ({CONF_UPSTREAM_HOST: "a b"}, {CONF_UPSTREAM_HOST: "invalid_upstream_host"}),
-    ],
-)
-async def test_options_invalid_settings(
-    hass: HomeAssistant,
-    init_integration: MockConfigEntry,
-    overrides: dict[str, Any],
-    errors: dict[str, str],
-) -> None:
-    entry = init_integration
-    result = await start_options(hass, entry)
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], settings(entry.data[CONF_LOCAL_PORT], **overrides)
-    )
-    assert result["type"] is FlowResultType.FORM
-    assert result["errors"] == errors
-    assert entry.options == {}
-
-
-async def test_options_port_in_use(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
-    entry = init_integration
-    busy = unused_port(entry.data[CONF_LOCAL_PORT])
-    result = await start_options(hass, entry)
-    with occupied(busy):
-        result = await hass.config_entries.options.async_configure(
-            result["flow_id"], settings(busy)
-        )
-    assert result["errors"] == {CONF_LOCAL_PORT: "port_in_use"}
-    assert entry.options == {}
-
-
-async def test_options_port_of_another_entry(
-    hass: HomeAssistant, init_integration: MockConfigEntry
-) -> None:
-    entry = init_integration
-    other_port = unused_port(entry.data[CONF_LOCAL_PORT])
-    MockConfigEntry(
-        domain=DOMAIN, data=settings(other_port) | {CONF_LOCAL_PORT: other_port}
-    ).add_to_hass(hass)
-    result = await start_options(hass, entry)
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], settings(other_port)
-    )
-    assert result["errors"] == {CONF_LOCAL_PORT: "port_configured"}
-    assert entry.options == {}
-
-
-async def test_options_move_port(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
-    entry = init_integration
-    old = entry.data[CONF_LOCAL_PORT]
-    new = unused_port(old)
-    result = await start_options(hass, entry)
-    result = await hass.config_entries.options.async_configure(result["flow_id"], settings(new))
-    await hass.async_block_till_done()
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert entry.state is ConfigEntryState.LOADED
-    assert current_settings(entry)[CONF_LOCAL_PORT] == new
-    assert await can_say_hello(hass, new)
-    assert port_is_free(old)
-
-
-async def test_options_listen_everywhere_on_the_same_port(
-    hass: HomeAssistant, init_integration: MockConfigEntry
-) -> None:
-    """Widening the listen address keeps the port: its own listener is no conflict."""
-    entry = init_integration
-    port = entry.data[CONF_LOCAL_PORT]
-    result = await start_options(hass, entry)
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], settings(port, **{CONF_LOCAL_IP: "0.0.0.0"})
-    )
-    await hass.async_block_till_done()
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert entry.state is ConfigEntryState.LOADED
-    assert entry.runtime_data.listener.config.host == "0.0.0.0"
-    assert await can_say_hello(hass, port)
-
-
-async def test_options_other_address_in_use_on_the_same_port(
-    hass: HomeAssistant, init_integration: MockConfigEntry
-) -> None:
-    """Only the entry's own listener is excused: any other holder of the port is not."""
-    entry = init_integration
-    port = entry.data[CONF_LOCAL_PORT]
-    assert await hass.config_entries.async_unload(entry.entry_id)
-    await hass.async_block_till_done()
-    result = await start_options(hass, entry)
-    with occupied(port):
-        result = await hass.config_entries.options.async_configure(
-            result["flow_id"], settings(port, **{CONF_LOCAL_IP: "0.0.0.0"})
-        )
-    assert result["errors"] == {CONF_LOCAL_PORT: "port_in_use"}
-    assert entry.options == {}
-
-
-async def test_options_can_switch_chaining_off(
-    hass: HomeAssistant, entry_data: dict[str, Any]
-) -> None:
-    """A vendor cloud set at setup can be removed again in the options."""
-    entry = MockConfigEntry(
-        domain=DOMAIN, data=entry_data | {CONF_UPSTREAM_HOST: "cloud.example.com"}
-    )
-    port = entry.data[CONF_LOCAL_PORT]
-    entry.add_to_hass(hass)
-    assert await hass.config_entries.async_setup(entry.entry_id)
-    await hass.async_block_till_done()
-    assert entry.runtime_data.chaining
-
-    result = await start_options(hass, entry)
-    assert suggested(result, CONF_UPSTREAM_HOST) == ("cloud.example.com")
-    result = await hass.config_entries.options.async_configure(
-        result["flow_id"], settings(port, **{CONF_UPSTREAM_HOST: ""})
-    )
-    await hass.async_block_till_done()
-    assert result["type"] is FlowResultType.CREATE_ENTRY
-    assert not entry.runtime_data.chaining
-    assert entry.runtime_data.listener.config.upstream_host is None
+    assert form_defaults(result)[CONF_ALLOWED_GUIDS] == [GUID, guid]
+    assert suggested(result, CONF_PANEL_IP) == "192.168.1.50"
 
 
 # --- reconfigure flow --------------------------------------------------------------
@@ -569,6 +497,7 @@ async def test_reconfigure_moves_the_listener(
     assert result["type"] is FlowResultType.FORM
     assert result["step_id"] == "reconfigure"
     assert form_defaults(result)[CONF_LOCAL_PORT] == old
+    assert form_defaults(result)[CONF_LOCAL_IP] == HOST
 
     result = await hass.config_entries.flow.async_configure(
         result["flow_id"], settings(new, **{CONF_CLOUD_IP: "10.1.2.3"})
@@ -578,6 +507,7 @@ async def test_reconfigure_moves_the_listener(
     assert result["reason"] == "reconfigure_successful"
     assert entry.data[CONF_LOCAL_PORT] == new
     assert entry.data[CONF_CLOUD_IP] == "10.1.2.3"
+    assert entry.options == {}
     assert entry.title == f"G90 Cloud (port {new})"
     assert entry.state is ConfigEntryState.LOADED
     assert await can_say_hello(hass, new)
@@ -603,37 +533,35 @@ async def test_reconfigure_same_port(
         assert panel.result.announced_port == 15678
 
 
-async def test_reconfigure_wins_over_options(
-    hass: HomeAssistant, init_integration: MockConfigEntry
+async def test_reconfigure_keeps_the_allow_list(
+    hass: HomeAssistant, entry_data: dict[str, Any]
 ) -> None:
-    entry = init_integration
-    first = entry.data[CONF_LOCAL_PORT]
-    second = unused_port(first)
-    third = unused_port(first, second)
-    result = await start_options(hass, entry)
-    await hass.config_entries.options.async_configure(
-        result["flow_id"], settings(second) | {CONF_ALLOWED_GUIDS: [GUID]}
+    entry = MockConfigEntry(
+        domain=DOMAIN, data=entry_data, options={CONF_ALLOWED_GUIDS: [GUID]}, minor_version=2
     )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
-    assert current_settings(entry)[CONF_LOCAL_PORT] == second
-
+    new = unused_port(entry.data[CONF_LOCAL_PORT])
     result = await entry.start_reconfigure_flow(hass)
-    assert form_defaults(result)[CONF_LOCAL_PORT] == second
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], settings(third))
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], settings(new))
     await hass.async_block_till_done()
     assert result["reason"] == "reconfigure_successful"
-    assert current_settings(entry)[CONF_LOCAL_PORT] == third
     assert entry.options == {CONF_ALLOWED_GUIDS: [GUID]}
-    assert await can_say_hello(hass, third)
-    assert port_is_free(second)
+    assert entry.runtime_data.listener.config.allowed_guids == frozenset({GUID})
+    assert await can_say_hello(hass, new)
 
 
 @pytest.mark.parametrize(
     ("overrides", "errors"),
     [
         ({CONF_CLOUD_IP: "::1"}, {CONF_CLOUD_IP: "invalid_cloud_ip"}),
+        ({CONF_CLOUD_IP: "0.0.0.0"}, {CONF_CLOUD_IP: "invalid_cloud_ip"}),
+        ({CONF_LOCAL_PORT: 0}, {CONF_LOCAL_PORT: "invalid_port"}),
         ({CONF_LOCAL_PORT: 70000}, {CONF_LOCAL_PORT: "invalid_port"}),
+        ({CONF_LOCAL_IP: "x"}, {CONF_LOCAL_IP: "invalid_local_ip"}),
         ({CONF_UPSTREAM_HOST: "bad_host"}, {CONF_UPSTREAM_HOST: "invalid_upstream_host"}),
+        ({CONF_UPSTREAM_HOST: "a b"}, {CONF_UPSTREAM_HOST: "invalid_upstream_host"}),
     ],
 )
 async def test_reconfigure_invalid(
@@ -652,6 +580,7 @@ async def test_reconfigure_invalid(
     assert result["step_id"] == "reconfigure"
     assert result["errors"] == errors
     assert dict(entry.data) == before
+    assert entry.options == {}
 
 
 async def test_reconfigure_port_in_use(
@@ -664,6 +593,7 @@ async def test_reconfigure_port_in_use(
         result = await hass.config_entries.flow.async_configure(result["flow_id"], settings(busy))
     assert result["errors"] == {CONF_LOCAL_PORT: "port_in_use"}
     assert entry.data[CONF_LOCAL_PORT] != busy
+    assert entry.options == {}
 
 
 async def test_reconfigure_port_of_another_entry(
@@ -678,36 +608,162 @@ async def test_reconfigure_port_of_another_entry(
     result = await hass.config_entries.flow.async_configure(result["flow_id"], settings(other_port))
     assert result["errors"] == {CONF_LOCAL_PORT: "port_configured"}
     assert entry.data[CONF_LOCAL_PORT] != other_port
+    assert entry.options == {}
+
+
+async def test_reconfigure_listen_everywhere_on_the_same_port(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Widening the listen address keeps the port: its own listener is no conflict."""
+    entry = init_integration
+    port = entry.data[CONF_LOCAL_PORT]
+    result = await entry.start_reconfigure_flow(hass)
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], settings(port, **{CONF_LOCAL_IP: "0.0.0.0"})
+    )
+    await hass.async_block_till_done()
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.runtime_data.listener.config.host == "0.0.0.0"
+    assert await can_say_hello(hass, port)
+
+
+async def test_reconfigure_other_address_in_use_on_the_same_port(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    """Only the entry's own listener is excused: any other holder of the port is not."""
+    entry = init_integration
+    port = entry.data[CONF_LOCAL_PORT]
+    before = dict(entry.data)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+    result = await entry.start_reconfigure_flow(hass)
+    with occupied(port):
+        result = await hass.config_entries.flow.async_configure(
+            result["flow_id"], settings(port, **{CONF_LOCAL_IP: "0.0.0.0"})
+        )
+    assert result["errors"] == {CONF_LOCAL_PORT: "port_in_use"}
+    assert dict(entry.data) == before
 
 
 async def test_reconfigure_can_switch_chaining_off(
-    hass: HomeAssistant, init_integration: MockConfigEntry
+    hass: HomeAssistant, entry_data: dict[str, Any]
 ) -> None:
-    """A vendor cloud set in the options is gone once reconfigure clears it."""
-    entry = init_integration
-    port = entry.data[CONF_LOCAL_PORT]
-    result = await start_options(hass, entry)
-    await hass.config_entries.options.async_configure(
-        result["flow_id"], settings(port, **{CONF_UPSTREAM_HOST: "cloud.example.com"})
+    """A vendor cloud set at setup is gone once reconfigure clears it."""
+    entry = MockConfigEntry(
+        domain=DOMAIN, data=entry_data | {CONF_UPSTREAM_HOST: "cloud.example.com"}
     )
+    port = entry.data[CONF_LOCAL_PORT]
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
     await hass.async_block_till_done()
     assert entry.runtime_data.chaining
 
     result = await entry.start_reconfigure_flow(hass)
-    result = await hass.config_entries.flow.async_configure(result["flow_id"], settings(port))
+    assert suggested(result, CONF_UPSTREAM_HOST) == "cloud.example.com"
+    result = await hass.config_entries.flow.async_configure(
+        result["flow_id"], settings(port, **{CONF_UPSTREAM_HOST: ""})
+    )
     await hass.async_block_till_done()
     assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_UPSTREAM_HOST] == ""
     assert not entry.runtime_data.chaining
+    assert entry.runtime_data.listener.config.upstream_host is None
+
+
+# --- entries of 1.1, whose options flow also saved the connection settings -----------
+
+
+async def test_migration_moves_connection_settings_from_options_to_data(
+    hass: HomeAssistant, entry_data: dict[str, Any]
+) -> None:
+    first = entry_data[CONF_LOCAL_PORT]
+    second = unused_port(first)
+    third = unused_port(first, second)
+    # As the 1.1 options flow left it: every setting again in options, winning over data.
+    in_options = {
+        CONF_LOCAL_IP: HOST,
+        CONF_LOCAL_PORT: second,
+        CONF_CLOUD_IP: "127.0.0.1",
+        CONF_CLOUD_PORT: 15678,
+        CONF_UPSTREAM_HOST: "",
+        CONF_UPSTREAM_PORT: 5678,
+    }
+    entry = MockConfigEntry(
+        domain=DOMAIN,
+        version=1,
+        minor_version=1,
+        data=entry_data | {CONF_UPSTREAM_HOST: "cloud.example.com"},
+        options=in_options | {CONF_ALLOWED_GUIDS: [GUID]},
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert entry.state is ConfigEntryState.LOADED
+    assert (entry.version, entry.minor_version) == (1, 2)
+    assert dict(entry.data) == in_options
+    assert entry.options == {CONF_ALLOWED_GUIDS: [GUID]}
+    # The settings that were in force are still in force.
+    listener = entry.runtime_data.listener
+    assert listener.port == second
+    assert listener.config.cloud_port == 15678
+    assert listener.config.upstream_host is None
+    assert listener.config.allowed_guids == frozenset({GUID})
+    async with connected_panel(hass, second) as panel:
+        assert panel.result.announced_port == 15678
+    assert port_is_free(first)
+
+    # Reconfigure starts from them, and its new values are the ones in force.
+    result = await entry.start_reconfigure_flow(hass)
+    assert form_defaults(result)[CONF_LOCAL_PORT] == second
+    result = await hass.config_entries.flow.async_configure(result["flow_id"], settings(third))
+    await hass.async_block_till_done()
+    assert result["reason"] == "reconfigure_successful"
+    assert entry.data[CONF_LOCAL_PORT] == third
+    assert entry.options == {CONF_ALLOWED_GUIDS: [GUID]}
+    assert await can_say_hello(hass, third)
+    assert port_is_free(second)
+
+
+async def test_migration_of_an_entry_without_options(
+    hass: HomeAssistant, entry_data: dict[str, Any]
+) -> None:
+    entry = MockConfigEntry(domain=DOMAIN, version=1, minor_version=1, data=entry_data)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.minor_version == 2
+    assert dict(entry.data) == entry_data
+    assert entry.options == {}
+
+
+async def test_an_entry_from_a_newer_minor_version_loads(
+    hass: HomeAssistant, entry_data: dict[str, Any]
+) -> None:
+    """A minor version only adds: an entry saved by a later release still loads."""
+    entry = MockConfigEntry(domain=DOMAIN, version=1, minor_version=3, data=entry_data)
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    assert entry.state is ConfigEntryState.LOADED
+    assert entry.minor_version == 3
 
 
 # --- translations ------------------------------------------------------------------
 
 
-def _flow_error_keys() -> set[str]:
-    """Every error key config_flow.py can put on a form."""
+def _error_keys(*names: str) -> set[str]:
+    """Every error key the named functions and classes of config_flow.py (all: none named)
+    can put on a form."""
     tree = ast.parse((COMPONENT / "config_flow.py").read_text())
+    roots: list[ast.AST] = [tree]
+    if names:
+        roots = [node for node in tree.body if getattr(node, "name", None) in names]
+        assert len(roots) == len(names), names
     keys: set[str] = set()
-    for node in ast.walk(tree):
+    for node in (node for root in roots for node in ast.walk(root)):
         values: list[ast.AST] = []
         if isinstance(node, ast.Assign) and any(
             isinstance(target, ast.Subscript)
@@ -727,6 +783,11 @@ def _flow_error_keys() -> set[str]:
     return keys
 
 
+SHARED = ("_panel_ip", "PointPanelFlow")
+CONFIG_FLOW = ("validate_settings", "G90CloudConfigFlow", *SHARED)
+OPTIONS_FLOW = ("G90CloudOptionsFlow", *SHARED)
+
+
 def _abort_reasons() -> set[str]:
     tree = ast.parse((COMPONENT / "config_flow.py").read_text())
     return {
@@ -740,29 +801,32 @@ def _abort_reasons() -> set[str]:
 
 def test_error_keys_are_translated() -> None:
     strings = json.loads((COMPONENT / "strings.json").read_text())
-    used = _flow_error_keys()
-    # The parse must find the keys the flows are known to use.
-    assert {"invalid_port", "port_in_use", "invalid_guid", "port_configured"} <= used
-    assert used <= set(strings["config"]["error"]), used - set(strings["config"]["error"])
-    assert used <= set(strings["options"]["error"]), used - set(strings["options"]["error"])
+    config, options = _error_keys(*CONFIG_FLOW), _error_keys(*OPTIONS_FLOW)
+    # The parse must find the keys the flows are known to use, and every key used.
+    assert {"invalid_port", "port_in_use", "port_configured", "invalid_panel_ip"} <= config
+    assert {"invalid_guid", "invalid_panel_ip"} <= options
+    assert config | options == _error_keys()
+    # Each flow's keys are translated, and no translation is left unused.
+    assert config == set(strings["config"]["error"]), config ^ set(strings["config"]["error"])
+    assert options == set(strings["options"]["error"]), options ^ set(strings["options"]["error"])
     reasons = _abort_reasons() | {"reconfigure_successful"}
     assert reasons <= set(strings["config"]["abort"])
 
 
 def test_every_field_is_described() -> None:
     strings = json.loads((COMPONENT / "strings.json").read_text())
-    steps = [
-        strings["config"]["step"]["user"],
-        strings["config"]["step"]["reconfigure"],
-        strings["options"]["step"]["init"],
-    ]
+    config_steps = [strings["config"]["step"]["user"], strings["config"]["step"]["reconfigure"]]
+    options_step = strings["options"]["step"]["init"]
     fields = {CONF_LOCAL_IP, CONF_LOCAL_PORT, CONF_CLOUD_IP, CONF_CLOUD_PORT}
     fields |= {CONF_UPSTREAM_HOST, CONF_UPSTREAM_PORT}
-    for step in steps:
-        assert fields <= set(step["data"])
+    for step in [*config_steps, options_step]:
         assert set(step["data"]) == set(step["data_description"])
         assert all(text.strip() for text in step["data_description"].values())
-    assert CONF_ALLOWED_GUIDS in strings["options"]["step"]["init"]["data_description"]
+    for step in config_steps:
+        assert fields <= set(step["data"])
+    assert CONF_PANEL_IP in strings["config"]["step"]["user"]["data"]
+    # The options hold only what is optional.
+    assert set(options_step["data"]) == {CONF_ALLOWED_GUIDS, CONF_PANEL_IP}
 
 
 def test_english_translation_matches_strings() -> None:

@@ -16,7 +16,6 @@ from pytest_homeassistant_custom_component.common import MockConfigEntry, async_
 from custom_components.g90_cloud.const import EVENT_G90
 from custom_components.g90_cloud.g90.aio.simulator import simulate
 from custom_components.g90_cloud.g90.scenarios import SCENARIOS
-from custom_components.g90_cloud.g90.wire import pack_basic
 
 from .common import (
     GUID,
@@ -25,6 +24,7 @@ from .common import (
     PeripheralType,
     activity,
     alarm,
+    basic,
     connected_panel,
     entity_id,
     notification,
@@ -33,12 +33,8 @@ from .common import (
     send,
     wait_for,
 )
+from .g90.samples import HELLO
 
-HELLO_SAMPLE = bytes.fromhex(
-    "01 10 00 20 48 00 00 00 01 00 00 00 47 41 30 30 30 30 30 41 30 30 30 30 "
-    "30 30 30 00 00 00 00 00 00 00 00 00 02 00 00 00 00 70 00 00 32 30 37 00 "
-    "58 ba 00 20 30 00 00 00 00 00 00 00 07 00 00 00 1e 00 00 00 1e 00 00 00"
-)
 WHEN = int(time.time()) - 3600
 WHEN_TEXT = datetime.fromtimestamp(WHEN, UTC).isoformat()
 
@@ -224,7 +220,7 @@ async def test_bus_event_alarm_fields(
             {"type": "unknown", "detail": "unknown notification [999, []]"},
         ),
         (
-            pack_basic(0x77, 0x10, 0x20, b"\x01\x02"),
+            basic(0x77, 0x10, 0x20, b"\x01\x02"),
             {"type": "unknown", "detail": "unknown message 0x77 from 0x10 to 0x20"},
         ),
     ],
@@ -296,7 +292,7 @@ async def test_events_before_hello_are_attributed(
     reader, writer = await asyncio.open_connection(HOST, port)
     try:
         # A state change, then the hello of the protocol notes' sample panel.
-        writer.write(panel_state("armed_home") + HELLO_SAMPLE)
+        writer.write(panel_state("armed_home") + HELLO)
         await writer.drain()
         async with asyncio.timeout(5):
             await reader.readexactly(42)  # the cloud's answer to hello

@@ -190,7 +190,7 @@ async def test_options_flow_points_the_panel_at_the_running_listener(
     panel = await fake_panel(connect_to=port)
     result = await hass.config_entries.options.async_init(entry.entry_id)
     result = await hass.config_entries.options.async_configure(
-        result["flow_id"], {**entry.data, "panel_ip": "127.0.0.1", "allowed_guids": [GUID]}
+        result["flow_id"], {"panel_ip": "127.0.0.1", "allowed_guids": [GUID]}
     )
     assert result["type"] is FlowResultType.SHOW_PROGRESS
     await hass.async_block_till_done()
@@ -199,3 +199,26 @@ async def test_options_flow_points_the_panel_at_the_running_listener(
     assert result["data"]["allowed_guids"] == [GUID]
     assert "panel_ip" not in result["data"]
     assert panel.datagrams == [expected_datagram(entry.data["cloud_port"])]
+
+
+async def test_options_flow_points_the_panel_while_the_entry_is_not_loaded(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, fake_panel: Any
+) -> None:
+    """No listener runs: a temporary one on the entry's settings waits for the panel."""
+    entry = mock_config_entry
+    entry.add_to_hass(hass)
+    port = entry.data[CONF_LOCAL_PORT]
+    panel = await fake_panel(connect_to=port)
+    result = await hass.config_entries.options.async_init(entry.entry_id)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {"panel_ip": "127.0.0.1"}
+    )
+    assert result["type"] is FlowResultType.SHOW_PROGRESS
+    assert result["description_placeholders"]["address"] == f"127.0.0.1:{entry.data['cloud_port']}"
+    await hass.async_block_till_done()
+    result = await hass.config_entries.options.async_configure(result["flow_id"])
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert result["data"] == {"allowed_guids": []}
+    assert panel.datagrams == [expected_datagram(entry.data["cloud_port"])]
+    assert panel.panel is not None
+    assert panel.panel.result.problems == []

@@ -8,7 +8,7 @@ from typing import Any
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.alarm_control_panel import AlarmControlPanelState
 from homeassistant.config_entries import ConfigEntryState
-from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
+from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from pytest_homeassistant_custom_component.common import (
@@ -16,7 +16,7 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.g90_cloud.const import DOMAIN
+from custom_components.g90_cloud.const import CONF_LOCAL_PORT, CONNECTED_WITHIN, DOMAIN
 from custom_components.g90_cloud.hub import SAVE_DELAY
 
 from .common import (
@@ -223,3 +223,48 @@ async def test_start_from_stored_state(
     }
     assert (DOMAIN, "GB00000B0000000") in identifiers
     assert not any("GC00000C0000000" in name for _domain, name in identifiers)
+
+
+async def test_restored_states_are_shown_for_the_first_window(
+    hass: HomeAssistant,
+    mock_config_entry: MockConfigEntry,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Stored panels keep their last state while they have had time to say hello, not longer."""
+    hass_storage[store_key(mock_config_entry)] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": store_key(mock_config_entry),
+        "data": {
+            "panels": {
+                GUID: {
+                    "alarm_state": "armed_home",
+                    "zones": {"1": {"name": "Front door", "kind": "door", "on": True}},
+                }
+            }
+        },
+    }
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+
+    def shown() -> tuple[str, str, str]:
+        alarm_panel = state(hass, "alarm_control_panel", f"{GUID}_alarm").state
+        return alarm_panel, zone(hass, 1), panel(hass, "connected")
+
+    assert shown() == ("armed_home", STATE_ON, STATE_OFF)
+    freezer.tick(CONNECTED_WITHIN - timedelta(seconds=5))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert shown() == ("armed_home", STATE_ON, STATE_OFF)
+
+    # The first window has passed and the panel has not been heard.
+    freezer.tick(timedelta(seconds=36))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert shown() == (STATE_UNAVAILABLE, STATE_UNAVAILABLE, STATE_OFF)
+
+    # It says hello: its entities are back, with the state restored.
+    async with connected_panel(hass, int(mock_config_entry.data[CONF_LOCAL_PORT])):
+        assert shown() == ("armed_home", STATE_ON, STATE_ON)

@@ -6,14 +6,16 @@ forwards the platforms; unload closes every connection and frees the port.
 
 from __future__ import annotations
 
+from typing import Any
+
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant
 from homeassistant.exceptions import ConfigEntryNotReady
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 
-from .const import CONF_CLOUD_IP, CONF_LOCAL_IP, CONF_LOCAL_PORT, DOMAIN
+from .const import CONF_CLOUD_IP, CONF_LOCAL_IP, CONF_LOCAL_PORT, CONNECTION_SETTINGS, DOMAIN
 from .g90.aio.server import ListenerBindError
-from .hub import G90ConfigEntry, G90Hub, async_lan_address, entry_settings
+from .hub import G90ConfigEntry, G90Hub, async_lan_address
 
 PLATFORMS = [
     Platform.ALARM_CONTROL_PANEL,
@@ -27,10 +29,27 @@ def _issue_id(entry: G90ConfigEntry) -> str:
     return f"cannot_listen_{entry.entry_id}"
 
 
+async def async_migrate_entry(hass: HomeAssistant, entry: G90ConfigEntry) -> bool:
+    """Bring an entry made by an older version up to date.
+
+    1.1 -> 1.2: the options flow of 1.1 also saved the connection settings, in
+    options (which then overrode data); they move to data, where Reconfigure
+    changes them. The allow-list stays in options.
+    """
+    if entry.minor_version < 2:
+        options = dict(entry.options)
+        moved: dict[str, Any] = {
+            key: options.pop(key) for key in CONNECTION_SETTINGS if key in options
+        }
+        hass.config_entries.async_update_entry(
+            entry, data={**entry.data, **moved}, options=options, minor_version=2
+        )
+    return True
+
+
 async def async_setup_entry(hass: HomeAssistant, entry: G90ConfigEntry) -> bool:
     """Start listening for panels."""
-    settings = entry_settings(entry)
-    lan_address = "" if settings.get(CONF_CLOUD_IP) else await async_lan_address(hass)
+    lan_address = "" if entry.data.get(CONF_CLOUD_IP) else await async_lan_address(hass)
     hub = G90Hub(hass, entry, lan_address)
     await hub.async_load()
     try:
@@ -90,8 +109,7 @@ async def async_remove_config_entry_device(
         if zone:
             hub.async_forget(guid, int(zone))
             return True
-        panel = hub.panels.get(guid)
-        if panel is not None and hub.is_connected(panel):
+        if hub.is_connected(guid):
             return False
         hub.async_forget(guid)
         return True

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from functools import partial
+from typing import override
+
 from homeassistant.components.alarm_control_panel import AlarmControlPanelEntity
 from homeassistant.components.alarm_control_panel.const import (
     AlarmControlPanelEntityFeature,
     AlarmControlPanelState,
 )
-from homeassistant.core import HomeAssistant
 from homeassistant.exceptions import ServiceValidationError
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN
-from .entity import G90PanelEntity, async_add_panel_entities
-from .hub import G90ConfigEntry, G90Hub
+from .entity import G90PanelEntity, async_setup_panel_platform
+from .hub import G90Hub
 from .model import AlarmState, PanelState
 
 PARALLEL_UPDATES = 0
@@ -38,6 +39,7 @@ class G90AlarmPanel(G90PanelEntity, AlarmControlPanelEntity):
         """One per panel."""
         super().__init__(hub, panel, "alarm")
 
+    @override
     async def async_alarm_disarm(self, code: str | None = None) -> None:
         """Home Assistant always offers disarm; say plainly that it cannot be done yet."""
         raise ServiceValidationError(
@@ -45,22 +47,15 @@ class G90AlarmPanel(G90PanelEntity, AlarmControlPanelEntity):
         )
 
     @property
+    @override
     def alarm_state(self) -> AlarmControlPanelState | None:
         """Unknown until the panel first reports its state."""
         state = self.panel.alarm_state
         return STATES[state] if state is not None else None
 
 
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: G90ConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """One alarm panel entity per panel."""
-    async_add_panel_entities(
-        hass,
-        entry,
-        async_add_entities,
-        lambda hub, panel: [G90AlarmPanel(hub, panel)],
-        lambda _hub, _panel, _zone, _event: [],
-    )
+def _panel_entities(hub: G90Hub, panel: PanelState) -> list[G90AlarmPanel]:
+    return [G90AlarmPanel(hub, panel)]
+
+
+async_setup_entry = partial(async_setup_panel_platform, panel_entities=_panel_entities)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
+from typing import override
 
 from homeassistant.components.binary_sensor import (
     BinarySensorEntity,
@@ -11,12 +13,10 @@ from homeassistant.components.binary_sensor import (
 )
 from homeassistant.components.binary_sensor.const import BinarySensorDeviceClass
 from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
-from .entity import G90PanelEntity, G90ZoneEntity, async_add_panel_entities
+from .entity import G90PanelEntity, G90ZoneEntity, async_setup_panel_platform
 from .g90.events import PanelEvent
-from .hub import G90ConfigEntry, G90Hub
+from .hub import G90Hub
 from .model import BUTTON_KINDS, PanelState, ZoneKind, ZoneState
 
 PARALLEL_UPDATES = 0
@@ -39,8 +39,14 @@ ZONE_DEVICE_CLASSES: dict[ZoneKind, BinarySensorDeviceClass | None] = {
 class PanelBinarySensorDescription(BinarySensorEntityDescription):
     """A panel health sensor: how to read it."""
 
-    is_on: Callable[[G90Hub, PanelState], bool | None]
-    chaining_only: bool = False
+    is_on_fn: Callable[[G90Hub, PanelState], bool | None]
+    exists_fn: Callable[[G90Hub], bool] = lambda _hub: True
+    available_while_silent: bool = False
+
+
+def _upstream_connected(hub: G90Hub, panel: PanelState) -> bool:
+    status = hub.status(panel.guid)
+    return status is not None and bool(status.upstream_connected)
 
 
 PANEL_SENSORS = (
@@ -49,35 +55,36 @@ PANEL_SENSORS = (
         translation_key="connected",
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         entity_category=EntityCategory.DIAGNOSTIC,
-        is_on=lambda hub, panel: hub.is_connected(panel),
+        is_on_fn=lambda hub, panel: hub.is_connected(panel.guid),
+        available_while_silent=True,  # it is what tells the user the panel is gone
     ),
     PanelBinarySensorDescription(
         key="ac_power",
         translation_key="ac_power",
         device_class=BinarySensorDeviceClass.POWER,
-        is_on=lambda _hub, panel: panel.ac_power,
+        is_on_fn=lambda _hub, panel: panel.ac_power,
     ),
     PanelBinarySensorDescription(
         key="wifi",
         translation_key="wifi",
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         entity_category=EntityCategory.DIAGNOSTIC,
-        is_on=lambda _hub, panel: panel.wifi,
+        is_on_fn=lambda _hub, panel: panel.wifi,
     ),
     PanelBinarySensorDescription(
         key="battery",
         translation_key="panel_battery",
         device_class=BinarySensorDeviceClass.BATTERY,
         entity_category=EntityCategory.DIAGNOSTIC,
-        is_on=lambda _hub, panel: panel.battery_low,
+        is_on_fn=lambda _hub, panel: panel.battery_low,
     ),
     PanelBinarySensorDescription(
         key="upstream",
         translation_key="upstream",
         device_class=BinarySensorDeviceClass.CONNECTIVITY,
         entity_category=EntityCategory.DIAGNOSTIC,
-        is_on=lambda _hub, panel: bool(panel.upstream_connected),
-        chaining_only=True,
+        is_on_fn=_upstream_connected,
+        exists_fn=lambda hub: hub.chaining,
     ),
 )
 
@@ -93,11 +100,13 @@ class PanelBinarySensor(G90PanelEntity, BinarySensorEntity):
         """One sensor per description."""
         super().__init__(hub, panel, description.key)
         self.entity_description = description
+        self._available_while_silent = description.available_while_silent
 
     @property
+    @override
     def is_on(self) -> bool | None:
-        """Read from the panel's state."""
-        return self.entity_description.is_on(self.hub, self.panel)
+        """Read from the panel's state, or how it is connected."""
+        return self.entity_description.is_on_fn(self.hub, self.panel)
 
 
 class ZoneBinarySensor(G90ZoneEntity, BinarySensorEntity):
@@ -110,16 +119,19 @@ class ZoneBinarySensor(G90ZoneEntity, BinarySensorEntity):
         super().__init__(hub, panel, zone, "")
 
     @property
+    @override
     def device_class(self) -> BinarySensorDeviceClass | None:
         """Follows what the zone turns out to be."""
         return ZONE_DEVICE_CLASSES.get(self.zone.kind)
 
     @property
+    @override
     def is_on(self) -> bool:
         """Open, detecting, or in alarm."""
         return self.zone.on
 
     @property
+    @override
     def extra_state_attributes(self) -> dict[str, object]:
         """The panel's zone number, for automations."""
         return {"zone_index": self.zone.index}
@@ -142,6 +154,7 @@ class ZoneProblemSensor(G90ZoneEntity, BinarySensorEntity):
         )
 
     @property
+    @override
     def is_on(self) -> bool:
         """Reported since the last disarm."""
         return self.zone.tamper if self._problem == "tamper" else self.zone.low_battery
@@ -151,7 +164,7 @@ def _panel_entities(hub: G90Hub, panel: PanelState) -> Iterable[BinarySensorEnti
     return [
         PanelBinarySensor(hub, panel, description)
         for description in PANEL_SENSORS
-        if hub.chaining or not description.chaining_only
+        if description.exists_fn(hub)
     ]
 
 
@@ -167,10 +180,6 @@ def _zone_entities(
     ]
 
 
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: G90ConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Add binary sensors for every panel and zone, now and as they appear."""
-    async_add_panel_entities(hass, entry, async_add_entities, _panel_entities, _zone_entities)
+async_setup_entry = partial(
+    async_setup_panel_platform, panel_entities=_panel_entities, zone_entities=_zone_entities
+)

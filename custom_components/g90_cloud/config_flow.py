@@ -1,20 +1,24 @@
-"""Config, options and reconfigure flows for G90 Cloud.
+"""Config, reconfigure and options flows for G90 Cloud.
 
-Every field is checked before anything is saved: addresses, ports, that the
-listen port is free right now, and that chaining does not loop back to us.
+The connection settings live in the entry's data: set when it is added,
+changed with Reconfigure. Every field is checked before anything is saved:
+addresses, ports, that the listen port is free right now (and used by no
+other entry), and that chaining does not loop back to us. The options hold
+what is optional: which panels may connect. Both the config and the options
+flow can point a panel at Home Assistant (a one-shot field, never saved).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 import errno
 import ipaddress
 import re
-from typing import TYPE_CHECKING, Any
+from typing import Any, override
 
 from homeassistant.config_entries import (
     ConfigEntry,
+    ConfigEntryBaseFlow,
     ConfigEntryState,
     ConfigFlow,
     ConfigFlowResult,
@@ -47,7 +51,7 @@ from .const import (
 from .g90.aio.server import port_available
 from .g90.local import PANEL_LOCAL_PORT
 from .g90.wire import DEFAULT_PORT
-from .hub import G90Hub, async_lan_address, entry_settings
+from .hub import G90Hub, async_lan_address
 from .pointing import Outcome, point_and_wait
 
 PORT_SELECTOR = NumberSelector(NumberSelectorConfig(mode=NumberSelectorMode.BOX, step=1))
@@ -109,8 +113,10 @@ def _settings_schema(defaults: dict[str, Any]) -> probatio.Schema:
     )
 
 
-def _with_panel_ip(schema: probatio.Schema) -> probatio.Schema:
-    return schema.extend({probatio.Optional(CONF_PANEL_IP): TextSelector()})
+def _with_panel_ip(schema: probatio.Schema, typed: dict[str, Any]) -> probatio.Schema:
+    """The schema plus the one-shot "point my panel here" field, showing what was typed."""
+    suggested = {"suggested_value": typed.get(CONF_PANEL_IP) or ""}
+    return schema.extend({probatio.Optional(CONF_PANEL_IP, description=suggested): TextSelector()})
 
 
 async def _default_settings(hass: HomeAssistant) -> dict[str, Any]:
@@ -157,19 +163,16 @@ async def validate_settings(
             errors[CONF_UPSTREAM_HOST] = "invalid_upstream_host"
         elif _is_us(upstream, clean):
             errors[CONF_UPSTREAM_HOST] = "upstream_is_us"
-    # Kept even when empty: an empty value must override one saved earlier
-    # (options override data), or chaining could never be switched off again.
+    # Kept even when empty: the entry then says plainly that chaining is off.
     clean[CONF_UPSTREAM_HOST] = upstream
     if errors:
         return clean, errors
 
-    for entry in hass.config_entries.async_entries(DOMAIN):
-        if (
-            entry is not current
-            and entry_settings(entry).get(CONF_LOCAL_PORT) == clean[CONF_LOCAL_PORT]
-        ):
+    for entry in hass.config_entries.async_entries(DOMAIN, include_ignore=False):
+        if entry is not current and entry.data.get(CONF_LOCAL_PORT) == clean[CONF_LOCAL_PORT]:
+            # One entry per port: said on the field, with what was typed kept.
             return clean, {CONF_LOCAL_PORT: "port_configured"}
-    before = entry_settings(current) if current is not None else {}
+    before = current.data if current is not None else {}
     unchanged = current is not None and all(
         before.get(key) == clean[key] for key in (CONF_LOCAL_IP, CONF_LOCAL_PORT)
     )
@@ -189,25 +192,36 @@ async def validate_settings(
     return clean, errors
 
 
-class _PointPanelSteps:
-    """Steps shared by the config and options flows: point a panel here, then finish.
+def _panel_ip(user_input: dict[str, Any], errors: dict[str, str]) -> str:
+    """The optional panel address of a form; an error if it is not an IPv4 address."""
+    text = str(user_input.get(CONF_PANEL_IP) or "").strip()
+    address = _ip(text) if text else None
+    if text and (address is None or address.version != 4):
+        errors[CONF_PANEL_IP] = "invalid_panel_ip"
+    return text
 
-    The owning flow sets `_settings` and `_panel_ip` and implements `_finish()`.
+
+def _title(settings: dict[str, Any]) -> str:
+    return f"G90 Cloud (port {settings[CONF_LOCAL_PORT]})"
+
+
+class PointPanelFlow(ConfigEntryBaseFlow):
+    """The steps the config and options flows share: point a panel here, then finish.
+
+    A flow sets `_settings` (the listener the panel is told about) and
+    `_panel_ip`, then goes to `point_panel`; each flow says how it finishes.
     """
 
-    hass: HomeAssistant
     _settings: dict[str, Any]
     _panel_ip: str
     _point_task: asyncio.Task[tuple[Outcome, str | None]] | None = None
-    if TYPE_CHECKING:
-        async_show_progress: Callable[..., ConfigFlowResult]
-        async_show_progress_done: Callable[..., ConfigFlowResult]
-        async_show_menu: Callable[..., ConfigFlowResult]
 
     def _hub(self) -> G90Hub | None:
+        """The running hub to wait on; None: a temporary listener waits."""
         return None
 
     async def _finish(self) -> ConfigFlowResult:
+        """Save what the flow is for."""
         raise NotImplementedError
 
     def _placeholders(self) -> dict[str, str]:
@@ -269,40 +283,30 @@ class _PointPanelSteps:
         )
 
     async def async_step_finish(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """Save the settings (the panel can be pointed later, or by a router rule)."""
+        """Save (the panel can be pointed later, or by a router rule)."""
         return await self._finish()
 
 
-def _panel_ip(user_input: dict[str, Any], errors: dict[str, str]) -> str:
-    """The optional panel address of a form; an error if it is not an IPv4 address."""
-    text = str(user_input.get(CONF_PANEL_IP) or "").strip()
-    address = _ip(text) if text else None
-    if text and (address is None or address.version != 4):
-        errors[CONF_PANEL_IP] = "invalid_panel_ip"
-    return text
-
-
-class G90CloudConfigFlow(ConfigFlow, _PointPanelSteps, domain=DOMAIN):
-    """Set up a listener for G90 panels."""
+class G90CloudConfigFlow(ConfigFlow, PointPanelFlow, domain=DOMAIN):
+    """Set up a listener for G90 panels, or change its connection settings."""
 
     VERSION = 1
+    MINOR_VERSION = 2
+    """1.2: connection settings only in data (1.1 entries may hold them in options)."""
 
     @staticmethod
     @callback
+    @override
     def async_get_options_flow(config_entry: ConfigEntry) -> G90CloudOptionsFlow:
-        """Options: the same settings, plus the GUID allow-list."""
+        """Options: which panels may connect."""
         return G90CloudOptionsFlow()
 
+    @override
     async def async_step_user(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
         """Where to listen, what to announce to panels, whether to chain to the vendor cloud."""
         errors: dict[str, str] = {}
         defaults = await _default_settings(self.hass)
         if user_input is not None:
-            if any(
-                entry_settings(entry).get(CONF_LOCAL_PORT) == _port(user_input.get(CONF_LOCAL_PORT))
-                for entry in self._async_current_entries(include_ignore=False)
-            ):
-                return self.async_abort(reason="already_configured")
             clean, errors = await validate_settings(self.hass, user_input)
             panel_ip = _panel_ip(user_input, errors)
             if not errors:
@@ -312,84 +316,83 @@ class G90CloudConfigFlow(ConfigFlow, _PointPanelSteps, domain=DOMAIN):
                     return await self.async_step_point_panel()
                 return await self._finish()
             defaults |= user_input
-        return self.async_show_form(
-            step_id="user", data_schema=_with_panel_ip(_settings_schema(defaults)), errors=errors
-        )
+        schema = _with_panel_ip(_settings_schema(defaults), defaults)
+        return self.async_show_form(step_id="user", data_schema=schema, errors=errors)
 
+    @override
     async def _finish(self) -> ConfigFlowResult:
-        clean = self._settings
-        return self.async_create_entry(
-            title=f"G90 Cloud (port {clean[CONF_LOCAL_PORT]})", data=clean
-        )
+        return self.async_create_entry(title=_title(self._settings), data=self._settings)
 
     async def async_step_reconfigure(
         self, user_input: dict[str, Any] | None = None
     ) -> ConfigFlowResult:
-        """Change the listener's settings."""
+        """Change the listener's connection settings."""
         entry = self._get_reconfigure_entry()
         errors: dict[str, str] = {}
-        defaults = await _default_settings(self.hass) | entry_settings(entry)
+        defaults = await _default_settings(self.hass) | dict(entry.data)
         if user_input is not None:
             clean, errors = await validate_settings(self.hass, user_input, current=entry)
             if not errors:
-                # Options set these too: the new values must win over them.
-                options = {key: value for key, value in entry.options.items() if key not in clean}
-                return self.async_update_reload_and_abort(
-                    entry,
-                    title=f"G90 Cloud (port {clean[CONF_LOCAL_PORT]})",
-                    data=clean,
-                    options=options,
-                )
+                return self.async_update_reload_and_abort(entry, title=_title(clean), data=clean)
             defaults |= user_input
         return self.async_show_form(
             step_id="reconfigure", data_schema=_settings_schema(defaults), errors=errors
         )
 
 
-class G90CloudOptionsFlow(OptionsFlowWithReload, _PointPanelSteps):
-    """The listener's settings and which panels may connect."""
+class G90CloudOptionsFlow(OptionsFlowWithReload, PointPanelFlow):
+    """Which panels may connect; and pointing a panel at the running listener."""
+
+    _options: dict[str, Any]
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """One form; saving reloads the entry."""
+        """One form; saving a changed allow-list reloads the entry."""
         entry = self.config_entry
         errors: dict[str, str] = {}
-        defaults = await _default_settings(self.hass) | entry_settings(entry)
-        if user_input is not None:
-            clean, errors = await validate_settings(self.hass, user_input, current=entry)
-            guids = [str(guid).strip() for guid in user_input.get(CONF_ALLOWED_GUIDS) or []]
+        typed = user_input or {}
+        guids = [str(guid).strip() for guid in typed.get(CONF_ALLOWED_GUIDS) or []]
+        if user_input is None:
+            guids = list(entry.options.get(CONF_ALLOWED_GUIDS) or [])
+        else:
             if any(not GUID.match(guid) for guid in guids):
                 errors[CONF_ALLOWED_GUIDS] = "invalid_guid"
             panel_ip = _panel_ip(user_input, errors)
             if not errors:
-                self._settings = clean | {CONF_ALLOWED_GUIDS: guids}
+                self._options = {CONF_ALLOWED_GUIDS: guids}
                 if panel_ip:
-                    # Pointed at the settings in force now (the running listener
-                    # waits for it); new settings apply once saved.
-                    self._settings = entry_settings(entry) | {CONF_ALLOWED_GUIDS: guids}
-                    self._saved = clean | {CONF_ALLOWED_GUIDS: guids}
+                    self._settings = await self._settings_in_force()
                     self._panel_ip = panel_ip
                     return await self.async_step_point_panel()
-                self._saved = self._settings
                 return await self._finish()
-            defaults |= user_input
-        known = set(entry.runtime_data.panels) if hasattr(entry, "runtime_data") else set()
-        known |= set(defaults.get(CONF_ALLOWED_GUIDS) or [])
-        schema = _settings_schema(defaults).extend(
+        hub = self._hub()
+        known = set(hub.panels) if hub is not None else set()
+        schema = probatio.Schema(
             {
-                probatio.Optional(
-                    CONF_ALLOWED_GUIDS, default=list(defaults.get(CONF_ALLOWED_GUIDS) or [])
-                ): SelectSelector(
-                    SelectSelectorConfig(options=sorted(known), multiple=True, custom_value=True)
+                probatio.Optional(CONF_ALLOWED_GUIDS, default=guids): SelectSelector(
+                    SelectSelectorConfig(
+                        options=sorted(known | set(guids)), multiple=True, custom_value=True
+                    )
                 )
             }
         )
         return self.async_show_form(
-            step_id="init", data_schema=_with_panel_ip(schema), errors=errors
+            step_id="init", data_schema=_with_panel_ip(schema, typed), errors=errors
         )
 
+    async def _settings_in_force(self) -> dict[str, Any]:
+        """The listener the panel is pointed at: the running one (the allow-list applies later)."""
+        hub = self._hub()
+        if hub is not None:
+            return hub.settings
+        settings = dict(self.config_entry.data)
+        settings[CONF_CLOUD_IP] = settings.get(CONF_CLOUD_IP) or await async_lan_address(self.hass)
+        return settings
+
+    @override
     def _hub(self) -> G90Hub | None:
         entry = self.config_entry
         return entry.runtime_data if entry.state is ConfigEntryState.LOADED else None
 
+    @override
     async def _finish(self) -> ConfigFlowResult:
-        return self.async_create_entry(data=self._saved)
+        return self.async_create_entry(data=self._options)

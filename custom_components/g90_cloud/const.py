@@ -15,7 +15,17 @@ CONF_CLOUD_IP: Final = "cloud_ip"
 CONF_CLOUD_PORT: Final = "cloud_port"
 CONF_UPSTREAM_HOST: Final = "upstream_host"
 CONF_UPSTREAM_PORT: Final = "upstream_port"
+CONNECTION_SETTINGS: Final = (
+    CONF_LOCAL_IP,
+    CONF_LOCAL_PORT,
+    CONF_CLOUD_IP,
+    CONF_CLOUD_PORT,
+    CONF_UPSTREAM_HOST,
+    CONF_UPSTREAM_PORT,
+)
+"""The entry's data: set when it is added, changed with Reconfigure."""
 CONF_ALLOWED_GUIDS: Final = "allowed_guids"
+"""Options: the panels that may connect (empty: any)."""
 CONF_PANEL_IP: Final = "panel_ip"
 """Optional, in the flows: a panel to point at Home Assistant over its local UDP protocol."""
 

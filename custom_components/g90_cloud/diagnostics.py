@@ -1,4 +1,4 @@
-"""Diagnostics download: settings, each panel's state and counters, recent frames."""
+"""Diagnostics download: settings and options, each panel's state and counters, recent frames."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
 from .const import CONF_ALLOWED_GUIDS, CONF_CLOUD_IP, CONF_LOCAL_IP, CONF_UPSTREAM_HOST
+from .g90.status import PanelStatus
 from .hub import G90ConfigEntry, G90Hub
 from .model import PanelState
 
@@ -25,18 +26,20 @@ def _scrub(text: str, secrets: list[str]) -> str:
 
 
 def _panel(hub: G90Hub, panel: PanelState, secrets: list[str]) -> dict[str, Any]:
+    status = hub.status(panel.guid) or PanelStatus(panel.guid)  # not heard since the start
     return {
         "guid": panel.guid,
-        "peer": panel.peer,
+        "peer": status.peer,
         "firmware": panel.firmware,
-        "connected": hub.is_connected(panel),
-        "upstream_connected": panel.upstream_connected,
+        "connected": hub.is_connected(panel.guid),
+        "available": hub.is_available(panel.guid),
+        "upstream_connected": status.upstream_connected,
         "alarm_state": panel.alarm_state,
         "ac_power": panel.ac_power,
         "wifi": panel.wifi,
         "battery_low": panel.battery_low,
-        "last_device_packet": panel.last_device_packet,
-        "last_upstream_packet": panel.last_upstream_packet,
+        "last_device_packet": status.last_device_packet,
+        "last_upstream_packet": status.last_upstream_packet,
         "counters": asdict(hub.counters(panel.guid)),
         "zones": [zone.to_dict() | {"index": zone.index} for zone in panel.zones.values()],
         "frames": [
@@ -46,7 +49,7 @@ def _panel(hub: G90Hub, panel: PanelState, secrets: list[str]) -> dict[str, Any]
                 "message": record.message.NAME,
                 "hex": _scrub(record.frame.hex(" "), secrets),
             }
-            for record in panel.frames
+            for record in hub.frames.get(panel.guid, ())
         ],
     }
 
@@ -60,6 +63,7 @@ async def async_get_config_entry_diagnostics(
     listener = hub.listener
     return {
         "settings": async_redact_data(hub.settings, TO_REDACT),
+        "options": async_redact_data(dict(entry.options), TO_REDACT),
         "listener": {
             "port": listener.port,
             "open_connections": len(listener.connections),

@@ -1,11 +1,12 @@
-"""Base classes of the integration's entities."""
+"""Base classes of the integration's entities, and the one way platforms add them."""
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from functools import partial
+from typing import override
 
-from homeassistant.core import HomeAssistant, callback
+from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity
@@ -18,10 +19,15 @@ from .model import PanelState, ZoneState
 
 
 class G90PanelEntity(Entity):
-    """An entity of a panel's own device, updated when the panel's state changes."""
+    """An entity of a panel's own device, written when the panel's state changes.
+
+    It is unavailable while the panel is silent (G90Hub.is_available).
+    """
 
     _attr_has_entity_name = True
     _attr_should_poll = False
+    _available_while_silent = False
+    """Set for the health entities that tell a silent panel apart."""
 
     def __init__(self, hub: G90Hub, panel: PanelState, key: str) -> None:
         """`key` makes the unique id, with the panel's GUID."""
@@ -34,14 +40,25 @@ class G90PanelEntity(Entity):
     def _update_key(self) -> tuple[str, ...]:
         return (self.panel.guid,)
 
+    @override
     async def async_added_to_hass(self) -> None:
-        """Follow the hub's updates."""
+        """Follow the panel's availability, and what `_async_follow` names."""
         await super().async_added_to_hass()
-        self.async_on_remove(self.hub.async_subscribe(self._update_key, self._handle_update))
+        self.async_on_remove(
+            self.hub.async_subscribe_availability(self.panel.guid, self.async_write_ha_state)
+        )
+        self.async_on_remove(self._async_follow())
 
     @callback
-    def _handle_update(self) -> None:
-        self.async_write_ha_state()
+    def _async_follow(self) -> CALLBACK_TYPE:
+        """Subscribe to what the state is read from; returns the unsubscribe."""
+        return self.hub.async_subscribe(self._update_key, self.async_write_ha_state)
+
+    @property
+    @override
+    def available(self) -> bool:
+        """False while the panel is silent."""
+        return self._available_while_silent or self.hub.is_available(self.panel.guid)
 
 
 class G90ZoneEntity(G90PanelEntity):
@@ -54,6 +71,7 @@ class G90ZoneEntity(G90PanelEntity):
         self._attr_device_info = DeviceInfo(identifiers={zone_identifier(panel.guid, zone.index)})
 
     @property
+    @override
     def _update_key(self) -> tuple[str, ...]:
         return (self.panel.guid, str(self.zone.index))
 
@@ -62,17 +80,25 @@ type PanelEntities = Callable[[G90Hub, PanelState], Iterable[Entity]]
 type ZoneEntities = Callable[[G90Hub, PanelState, ZoneState, PanelEvent | None], Iterable[Entity]]
 
 
-@callback
-def async_add_panel_entities(
+def no_zone_entities(
+    _hub: G90Hub, _panel: PanelState, _zone: ZoneState, _event: PanelEvent | None
+) -> Iterable[Entity]:
+    """For platforms with entities on panels only."""
+    return ()
+
+
+async def async_setup_panel_platform(
     hass: HomeAssistant,
     entry: G90ConfigEntry,
     async_add_entities: AddConfigEntryEntitiesCallback,
+    *,
     panel_entities: PanelEntities,
-    zone_entities: ZoneEntities,
+    zone_entities: ZoneEntities = no_zone_entities,
 ) -> None:
     """Add a platform's entities for the panels and zones known now and any that appear.
 
-    A zone whose kind becomes known later is offered again; entities already
+    Each platform binds its own entity factories with `functools.partial`. A
+    zone whose kind becomes known later is offered again; entities already
     added (by unique id) are not added twice.
     """
     hub = entry.runtime_data

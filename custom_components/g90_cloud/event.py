@@ -5,15 +5,15 @@ Each remote control, RFID keypad and doorbell gets its own event entity.
 
 from __future__ import annotations
 
-from typing import Any
+from functools import partial
+from typing import Any, override
 
 from homeassistant.components.event import EventDeviceClass, EventEntity
-from homeassistant.core import HomeAssistant, callback
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
+from homeassistant.core import CALLBACK_TYPE, callback
 
-from .entity import G90PanelEntity, G90ZoneEntity, async_add_panel_entities
+from .entity import G90PanelEntity, G90ZoneEntity, async_setup_panel_platform
 from .g90.events import REMOTE_BUTTONS, RFID_ACTIONS, EventType, PanelEvent
-from .hub import G90ConfigEntry, G90Hub
+from .hub import G90Hub
 from .model import PanelState, ZoneKind, ZoneState
 
 PARALLEL_UPDATES = 0
@@ -58,7 +58,37 @@ def _attributes(event: PanelEvent) -> dict[str, Any]:
     return {name: fields[key] for key, name in ATTRIBUTES.items() if fields[key] is not None}
 
 
-class PanelEvents(G90PanelEntity, EventEntity):
+class G90EventEntity(G90PanelEntity, EventEntity):
+    """Written once for each of its events, and when the panel's availability changes.
+
+    It follows the panel's events instead of its state: a state update of the
+    panel does not write it again.
+    """
+
+    @override
+    @callback
+    def _async_follow(self) -> CALLBACK_TYPE:
+        return self.hub.async_subscribe_events(self.panel.guid, self._on_event)
+
+    def _event_type_of(self, event: PanelEvent) -> str | None:
+        """Which of this entity's event types `event` is, if any."""
+        raise NotImplementedError
+
+    def _trigger(self, event: PanelEvent) -> bool:
+        """Take `event` as this entity's latest, if it is one of its; True if it was."""
+        event_type = self._event_type_of(event)
+        if event_type is None:
+            return False
+        self._trigger_event(event_type, _attributes(event))
+        return True
+
+    @callback
+    def _on_event(self, event: PanelEvent) -> None:
+        if self._trigger(event):
+            self.async_write_ha_state()
+
+
+class PanelEvents(G90EventEntity):
     """Alarms, SOS, arming and power events of the panel."""
 
     _attr_translation_key = "panel_events"
@@ -68,18 +98,12 @@ class PanelEvents(G90PanelEntity, EventEntity):
         """One per panel."""
         super().__init__(hub, panel, "events")
 
-    async def async_added_to_hass(self) -> None:
-        """Listen to the panel's events (not its state)."""
-        self.async_on_remove(self.hub.async_subscribe_events(self.panel.guid, self._on_event))
-
-    @callback
-    def _on_event(self, event: PanelEvent) -> None:
-        if event.type in PANEL_EVENT_TYPES:
-            self._trigger_event(event.type.value, _attributes(event))
-            self.async_write_ha_state()
+    @override
+    def _event_type_of(self, event: PanelEvent) -> str | None:
+        return event.type.value if event.type in PANEL_EVENT_TYPES else None
 
 
-class ZoneButtonEvents(G90ZoneEntity, EventEntity):
+class ZoneButtonEvents(G90ZoneEntity, G90EventEntity):
     """A remote control's, RFID keypad's or doorbell's presses."""
 
     def __init__(
@@ -95,17 +119,18 @@ class ZoneButtonEvents(G90ZoneEntity, EventEntity):
         else:
             self._attr_device_class = EventDeviceClass.BUTTON
 
+    @override
     async def async_added_to_hass(self) -> None:
-        """Listen to the panel's events for this zone."""
-        self.async_on_remove(self.hub.async_subscribe_events(self.panel.guid, self._on_event))
+        """Show the press that revealed the zone (Home Assistant writes the state next)."""
+        await super().async_added_to_hass()
         if self._first is not None:
-            self._on_event(self._first)
+            self._trigger(self._first)
             self._first = None
 
-    @callback
-    def _on_event(self, event: PanelEvent) -> None:
+    @override
+    def _event_type_of(self, event: PanelEvent) -> str | None:
         if event.zone_index != self.zone.index:
-            return
+            return None
         if event.type is EventType.REMOTE_BUTTON and event.button:
             pressed = event.button
         elif event.type is EventType.RFID and event.action:
@@ -113,10 +138,8 @@ class ZoneButtonEvents(G90ZoneEntity, EventEntity):
         elif event.type is EventType.DOORBELL:
             pressed = "ring"
         else:
-            return
-        if pressed in self.event_types:
-            self._trigger_event(pressed, _attributes(event))
-            self.async_write_ha_state()
+            return None
+        return pressed if pressed in self.event_types else None
 
 
 def _zone_entities(
@@ -127,16 +150,10 @@ def _zone_entities(
     return []
 
 
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: G90ConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Event entities per panel and per button zone."""
-    async_add_panel_entities(
-        hass,
-        entry,
-        async_add_entities,
-        lambda hub, panel: [PanelEvents(hub, panel)],
-        _zone_entities,
-    )
+def _panel_entities(hub: G90Hub, panel: PanelState) -> list[EventEntity]:
+    return [PanelEvents(hub, panel)]
+
+
+async_setup_entry = partial(
+    async_setup_panel_platform, panel_entities=_panel_entities, zone_entities=_zone_entities
+)

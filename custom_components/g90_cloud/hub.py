@@ -4,12 +4,17 @@ It keeps the state, devices, entity updates and bus events of one config entry.
 
 Path of an event: listener -> `_on_event` -> `model.apply_event` -> subscribed
 entities notified -> `g90_cloud_event` fired on the bus -> store saved (debounced).
+
+How each panel is connected (peer, packet times, counters) lives in one table,
+the listener's `panels`; the hub reads it there and keeps only what Home
+Assistant persists (`model.PanelState`).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections import deque
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 import logging
@@ -39,6 +44,7 @@ from .const import (
     EVENT_G90,
     HEARTBEAT,
     PACKET_TIME_RESOLUTION,
+    RAW_FRAMES_KEPT,
     REPEAT_WINDOW,
 )
 from .g90.aio.server import Listener, ListenerConfig
@@ -60,9 +66,11 @@ SAVE_DELAY = 5.0
 type G90ConfigEntry = ConfigEntry[G90Hub]
 
 
-def listener_config(settings: dict[str, Any]) -> ListenerConfig:
-    """The listener's configuration from the entry's settings."""
-    guids = settings.get(CONF_ALLOWED_GUIDS) or []
+def listener_config(
+    settings: Mapping[str, Any], allowed_guids: Iterable[str] = ()
+) -> ListenerConfig:
+    """The listener's configuration from the entry's connection settings and allow-list."""
+    allowed = frozenset(allowed_guids)
     return ListenerConfig(
         host=settings.get(CONF_LOCAL_IP) or "0.0.0.0",
         port=int(settings.get(CONF_LOCAL_PORT, DEFAULT_PORT)),
@@ -70,7 +78,7 @@ def listener_config(settings: dict[str, Any]) -> ListenerConfig:
         cloud_port=int(settings.get(CONF_CLOUD_PORT, DEFAULT_PORT)),
         upstream_host=settings.get(CONF_UPSTREAM_HOST) or None,
         upstream_port=int(settings.get(CONF_UPSTREAM_PORT, DEFAULT_PORT)),
-        allowed_guids=frozenset(guids) if guids else None,
+        allowed_guids=allowed or None,
     )
 
 
@@ -80,11 +88,6 @@ async def async_lan_address(hass: HomeAssistant) -> str:
         return await network.async_get_source_ip(hass)
     except HomeAssistantError:
         return ""
-
-
-def entry_settings(entry: ConfigEntry) -> dict[str, Any]:
-    """Settings from setup (data), overridden by the options flow (options)."""
-    return {**entry.data, **entry.options}
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,25 +110,34 @@ class G90Hub:
         """
         self.hass = hass
         self.entry = entry
-        self.settings = entry_settings(entry)
+        self.settings = dict(entry.data)
+        """The connection settings in force."""
         if not self.settings.get(CONF_CLOUD_IP):
             self.settings[CONF_CLOUD_IP] = lan_address or "127.0.0.1"
         self.chaining = bool(self.settings.get(CONF_UPSTREAM_HOST))
         self.listener = Listener(
-            listener_config(self.settings),
+            listener_config(self.settings, entry.options.get(CONF_ALLOWED_GUIDS) or ()),
             on_event=self._on_event,
             on_message=self._on_message,
             on_panel=self._on_panel,
         )
         self.panels: dict[str, PanelState] = {}
+        self.frames: dict[str, deque[MessageRecord]] = {}
+        """Each panel's latest frames, for diagnostics."""
         self.unattributed_events = 0
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}"
         )
         self._listeners: dict[tuple[str, ...], list[CALLBACK_TYPE]] = {}
+        self._availability_listeners: dict[str, list[CALLBACK_TYPE]] = {}
         self._event_listeners: dict[str, list[Callable[[PanelEvent], None]]] = {}
+        self._started = datetime.now(UTC)
+        self._silent: set[str] = set()
+        """Panels not heard from within CONNECTED_WITHIN: their entities are unavailable."""
         self._last_report: dict[tuple[str, EventType], float] = {}
         self._connections_seen: dict[str, int] = {}
+        self._shown: dict[str, tuple[object, ...]] = {}
+        """Per panel, the live facts its health entities show (see _health)."""
         self._connection_waiters: set[asyncio.Future[str]] = set()
         self._clear_timers: dict[tuple[str, int], CALLBACK_TYPE] = {}
         self._unsubscribe: list[CALLBACK_TYPE] = []
@@ -154,8 +166,9 @@ class G90Hub:
     async def async_start(self) -> None:
         """Bind the listener (raises ListenerBindError) and start the health timer."""
         await self.listener.start()
+        self._started = datetime.now(UTC)
         self._unsubscribe.append(
-            async_track_time_interval(self.hass, self._refresh_health, HEARTBEAT / 2)
+            async_track_time_interval(self.hass, self._refresh_all_health, HEARTBEAT / 2)
         )
 
     async def async_stop(self) -> None:
@@ -174,26 +187,19 @@ class G90Hub:
     @callback
     def async_subscribe(self, key: tuple[str, ...], update: CALLBACK_TYPE) -> CALLBACK_TYPE:
         """Call `update` when the panel (guid,) or zone (guid, index) changes."""
-        self._listeners.setdefault(key, []).append(update)
+        return _subscribe(self._listeners, key, update)
 
-        @callback
-        def unsubscribe() -> None:
-            self._listeners[key].remove(update)
-
-        return unsubscribe
+    @callback
+    def async_subscribe_availability(self, guid: str, update: CALLBACK_TYPE) -> CALLBACK_TYPE:
+        """Call `update` when panel `guid` becomes unavailable, or available again."""
+        return _subscribe(self._availability_listeners, guid, update)
 
     @callback
     def async_subscribe_events(
         self, guid: str, handler: Callable[[PanelEvent], None]
     ) -> CALLBACK_TYPE:
         """Call `handler` with every event of panel `guid`."""
-        self._event_listeners.setdefault(guid, []).append(handler)
-
-        @callback
-        def unsubscribe() -> None:
-            self._event_listeners[guid].remove(handler)
-
-        return unsubscribe
+        return _subscribe(self._event_listeners, guid, handler)
 
     @callback
     def _notify(self, key: tuple[str, ...]) -> None:
@@ -218,33 +224,51 @@ class G90Hub:
                     waiter.set_result(status.guid)
         self._connections_seen[status.guid] = status.connections
         panel = self._panel(status.guid)
-        panel.connected = status.connected
-        panel.peer = status.peer
-        panel.last_device_packet = status.last_device_packet
-        panel.last_upstream_packet = status.last_upstream_packet
-        panel.upstream_connected = status.upstream_connected
-        panel.counters = status.counters
+        if panel.guid in self._silent:
+            self._update_availability(panel.guid)
         if status.firmware and status.firmware != panel.firmware:
             panel.firmware = status.firmware
             self._update_firmware(panel)
             self._save()
+        self._shown[panel.guid] = self._health(panel.guid)
         self._notify((panel.guid,))
 
     @callback
     def _on_message(self, record: MessageRecord) -> None:
         if record.guid is None:
             return
-        panel = self._panel(record.guid)
-        was_connected = self.is_connected(panel)
-        if record.origin == "cloud":
-            before, panel.last_upstream_packet = panel.last_upstream_packet, record.time
-        else:
-            before, panel.last_device_packet = panel.last_device_packet, record.time
-        # Entities learn of it when it shows: connected again (a panel back after
-        # a long silence), or a packet time that moved to its next coarse step.
-        if self.is_connected(panel) != was_connected or _step(before) != _step(record.time):
-            self._notify((panel.guid,))
-        panel.frames.append(record)  # formatted only if diagnostics are downloaded
+        guid = record.guid
+        self._panel(guid)  # known from its first frame on
+        frames = self.frames.get(guid)
+        if frames is None:
+            frames = self.frames[guid] = deque(maxlen=RAW_FRAMES_KEPT)
+        frames.append(record)  # formatted only if diagnostics are downloaded
+        if guid in self._silent:
+            self._update_availability(guid)
+        self._refresh_health(guid)
+
+    @callback
+    def _refresh_health(self, guid: str) -> None:
+        """Write the panel's entities if what they show of its health moved.
+
+        That is: connected again (a panel back after a long silence), or a
+        packet time that moved to its next coarse step; not every packet.
+        """
+        health = self._health(guid)
+        if self._shown.get(guid) != health:
+            self._shown[guid] = health
+            self._notify((guid,))
+
+    def _health(self, guid: str) -> tuple[object, ...]:
+        status = self.status(guid)
+        if status is None:
+            return ()
+        return (
+            self.is_connected(guid),
+            status.upstream_connected,
+            _step(status.last_device_packet),
+            _step(status.last_upstream_packet),
+        )
 
     @callback
     def _on_event(self, event: PanelEvent, status: PanelStatus | None) -> None:
@@ -255,6 +279,9 @@ class G90Hub:
             self.hass.bus.async_fire(EVENT_G90, self._event_data(event, None))
             return
         panel = self._panel(event.guid)
+        # Entities added for a zone this event reveals show it from their first
+        # state (NewZone.event): they are not handed it a second time below.
+        handlers = list(self._event_listeners.get(panel.guid, ()))
         changes = apply_event(panel, event)
         if changes.zone is not None:
             zone = changes.zone
@@ -274,7 +301,7 @@ class G90Hub:
         self._notify((panel.guid,))
         repeat = self._is_repeat(panel.guid, event)
         if not repeat:
-            for handler in list(self._event_listeners.get(panel.guid, ())):
+            for handler in handlers:
                 handler(event)
         device = self.device_id(panel.guid)
         self.hass.bus.async_fire(EVENT_G90, self._event_data(event, device, repeat=repeat))
@@ -310,16 +337,50 @@ class G90Hub:
             self._save()
         return panel
 
-    def is_connected(self, panel: PanelState) -> bool:
+    def status(self, guid: str) -> PanelStatus | None:
+        """How the panel is connected, from the listener (None: not seen since the start)."""
+        return self.listener.panels.get(guid)
+
+    def is_connected(self, guid: str) -> bool:
         """Connected and heard from within a few heartbeats."""
-        if not panel.connected or panel.last_device_packet is None:
-            return False
-        return datetime.now(UTC) - panel.last_device_packet <= CONNECTED_WITHIN
+        status = self.status(guid)
+        return status is not None and status.connected and _heard_lately(status)
+
+    def is_available(self, guid: str) -> bool:
+        """Whether the panel's entities show their state, rather than unavailable.
+
+        A panel is available while heard from within CONNECTED_WITHIN (it says
+        hello every minute). Panels restored after a start keep their last
+        state for one such window, time enough to say hello.
+        """
+        return guid not in self._silent
 
     @callback
-    def _refresh_health(self, _now: datetime) -> None:
-        for guid in self.panels:
-            self._notify((guid,))
+    def _update_availability(self, guid: str) -> None:
+        status = self.status(guid)
+        heard = status is not None and _heard_lately(status)
+        available = heard or datetime.now(UTC) - self._started <= CONNECTED_WITHIN
+        if available is self.is_available(guid):
+            return
+        if available:
+            self._silent.discard(guid)
+            _LOGGER.info("Panel %s is heard from again: its entities are available", guid)
+        else:
+            self._silent.add(guid)
+            _LOGGER.info(
+                "Panel %s has not been heard from for %s: its entities are unavailable",
+                guid,
+                CONNECTED_WITHIN,
+            )
+        for update in list(self._availability_listeners.get(guid, ())):
+            update()
+
+    @callback
+    def _refresh_all_health(self, _now: datetime) -> None:
+        """A silent panel goes unavailable, and shows disconnected, with no packet to tell."""
+        for guid in list(self.panels):
+            self._update_availability(guid)
+            self._refresh_health(guid)
 
     @callback
     def _schedule_clear(self, panel: PanelState, zone: ZoneState) -> None:
@@ -352,6 +413,9 @@ class G90Hub:
             return
         if zone_index is None:
             del self.panels[guid]
+            self.frames.pop(guid, None)
+            self._shown.pop(guid, None)
+            self._silent.discard(guid)
             # Its zones go with it: their devices would be orphans, their
             # entities bound to a panel state nobody updates any more.
             registry = dr.async_get(self.hass)
@@ -373,9 +437,9 @@ class G90Hub:
     def counters(self, guid: str) -> Counters:
         """Totals of a panel: closed connections plus the ones open now."""
         total = Counters()
-        panel = self.panels.get(guid)
-        if panel is not None:
-            total.add(panel.counters)
+        status = self.status(guid)
+        if status is not None:
+            total.add(status.counters)
         for connection in self.listener.connections:
             if connection.guid == guid:
                 total.add(connection.counters)
@@ -434,6 +498,22 @@ class G90Hub:
         name, model = zone_device_name(zone), ZONE_MODELS[zone.kind]
         if device.name != name or device.model != model:
             dr.async_get(self.hass).async_update_device(device.id, name=name, model=model)
+
+
+def _subscribe[K, F](registry: dict[K, list[F]], key: K, listener: F) -> CALLBACK_TYPE:
+    """Add `listener` under `key`; returns what removes it."""
+    registry.setdefault(key, []).append(listener)
+
+    @callback
+    def unsubscribe() -> None:
+        registry[key].remove(listener)
+
+    return unsubscribe
+
+
+def _heard_lately(status: PanelStatus) -> bool:
+    last = status.last_device_packet
+    return last is not None and datetime.now(UTC) - last <= CONNECTED_WITHIN
 
 
 def _step(moment: datetime | None) -> int | None:

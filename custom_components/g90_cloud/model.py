@@ -7,15 +7,11 @@ zones exist, with their last state, after a restart.
 
 from __future__ import annotations
 
-from collections import deque
 from dataclasses import dataclass, field
-from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from .const import RAW_FRAMES_KEPT
 from .g90.events import AlertSource, EventType, PanelEvent, PeripheralType
-from .g90.status import Counters, MessageRecord
 
 
 class ZoneKind(StrEnum):
@@ -177,7 +173,11 @@ class ZoneState:
 
 @dataclass(slots=True)
 class PanelState:
-    """One panel and its zones."""
+    """One panel and its zones, as Home Assistant keeps them across restarts.
+
+    How the panel is connected right now is the listener's to know: see
+    `G90Hub.status()`.
+    """
 
     guid: str
     firmware: str | None = None
@@ -186,14 +186,6 @@ class PanelState:
     wifi: bool | None = None
     battery_low: bool | None = None
     zones: dict[int, ZoneState] = field(default_factory=dict)
-    # What follows is live only, never stored.
-    connected: bool = False
-    peer: str | None = None
-    last_device_packet: datetime | None = None
-    last_upstream_packet: datetime | None = None
-    upstream_connected: bool | None = None
-    counters: Counters = field(default_factory=Counters)
-    frames: deque[MessageRecord] = field(default_factory=lambda: deque(maxlen=RAW_FRAMES_KEPT))
 
     def to_dict(self) -> dict[str, Any]:
         """For the store."""

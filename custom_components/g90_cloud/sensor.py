@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
+from typing import override
 
 from homeassistant.components.sensor import (
     SensorDeviceClass,
@@ -12,12 +14,11 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
 )
 from homeassistant.const import EntityCategory
-from homeassistant.core import HomeAssistant
-from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import PACKET_TIME_RESOLUTION
-from .entity import G90PanelEntity, async_add_panel_entities
-from .hub import G90ConfigEntry, G90Hub
+from .entity import G90PanelEntity, async_setup_panel_platform
+from .g90.status import PanelStatus
+from .hub import G90Hub
 from .model import PanelState
 
 PARALLEL_UPDATES = 0
@@ -27,21 +28,23 @@ PARALLEL_UPDATES = 0
 class PacketTimeDescription(SensorEntityDescription):
     """Which packet time to show."""
 
-    value: Callable[[PanelState], datetime | None]
-    chaining_only: bool = False
+    value_fn: Callable[[PanelStatus], datetime | None]
+    exists_fn: Callable[[G90Hub], bool] = lambda _hub: True
+    available_while_silent: bool = False
 
 
 PACKET_SENSORS = (
     PacketTimeDescription(
         key="last_panel_packet",
         translation_key="last_panel_packet",
-        value=lambda panel: panel.last_device_packet,
+        value_fn=lambda status: status.last_device_packet,
+        available_while_silent=True,  # when a silent panel was last heard
     ),
     PacketTimeDescription(
         key="last_upstream_packet",
         translation_key="last_upstream_packet",
-        value=lambda panel: panel.last_upstream_packet,
-        chaining_only=True,
+        value_fn=lambda status: status.last_upstream_packet,
+        exists_fn=lambda hub: hub.chaining,
     ),
 )
 
@@ -69,27 +72,22 @@ class PacketTimeSensor(G90PanelEntity, SensorEntity):
         """One per description."""
         super().__init__(hub, panel, description.key)
         self.entity_description = description
+        self._available_while_silent = description.available_while_silent
 
     @property
+    @override
     def native_value(self) -> datetime | None:
-        """The time, rounded down."""
-        return coarse(self.entity_description.value(self.panel))
+        """The time, rounded down; unknown until the panel is heard after a start."""
+        status = self.hub.status(self.panel.guid)
+        return coarse(self.entity_description.value_fn(status)) if status else None
 
 
-async def async_setup_entry(
-    hass: HomeAssistant,
-    entry: G90ConfigEntry,
-    async_add_entities: AddConfigEntryEntitiesCallback,
-) -> None:
-    """Packet time sensors per panel (the upstream one only when chaining)."""
-    async_add_panel_entities(
-        hass,
-        entry,
-        async_add_entities,
-        lambda hub, panel: [
-            PacketTimeSensor(hub, panel, description)
-            for description in PACKET_SENSORS
-            if hub.chaining or not description.chaining_only
-        ],
-        lambda _hub, _panel, _zone, _event: [],
-    )
+def _panel_entities(hub: G90Hub, panel: PanelState) -> list[PacketTimeSensor]:
+    return [
+        PacketTimeSensor(hub, panel, description)
+        for description in PACKET_SENSORS
+        if description.exists_fn(hub)
+    ]
+
+
+async_setup_entry = partial(async_setup_panel_platform, panel_entities=_panel_entities)

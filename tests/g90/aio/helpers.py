@@ -1,7 +1,9 @@
-"""Test doubles for the listener tests: panels, a fake cloud, recorders and frames.
+"""Test doubles for the listener tests: panels, the fake cloud, recorders.
 
-Frames are packed here with `struct`, straight from the protocol notes, and not
-with the code under test, so comparing bytes is an independent check.
+Frames come from tests/g90/frames.py (packed with `struct` from the protocol
+notes, not with the code under test); the names the listener tests use are
+re-exported here. The fake cloud here is the one every test uses, the Home
+Assistant tests included.
 """
 
 from __future__ import annotations
@@ -18,97 +20,59 @@ import pytest
 from custom_components.g90_cloud.g90.events import PanelEvent
 from custom_components.g90_cloud.g90.status import MessageRecord, PanelStatus
 
+from ..frames import (
+    PING,
+    activity,
+    basic,
+    cloud_command,
+    command_response,
+    discovery,
+    discovery_reply,
+    hello,
+    hello_reply,
+    json_notification as notification,
+    panel_state,
+    triple,
+    versioned,
+)
+
+__all__ = [
+    "FAKE_IP",
+    "FAKE_PING_REPLY",
+    "FAKE_PORT",
+    "FAKE_TIME",
+    "LOCAL",
+    "PING",
+    "WAIT",
+    "Changes",
+    "ClosedPort",
+    "CloudLink",
+    "FakeCloud",
+    "PanelClient",
+    "Recorder",
+    "Responder",
+    "activity",
+    "answering",
+    "basic",
+    "cloud_answer",
+    "cloud_command",
+    "command_response",
+    "discovery",
+    "discovery_reply",
+    "eventually",
+    "hello",
+    "hello_reply",
+    "like_the_vendor",
+    "notification",
+    "panel_state",
+    "silent",
+    "triple",
+    "versioned",
+]
+
 LOCAL = "127.0.0.1"
 WAIT = 3.0
 """Upper bound for anything that should happen at once (generous for slow CI)."""
-
-# --- frames -------------------------------------------------------------------------
-
-
-def basic(
-    command: int, source: int, destination: int, payload: bytes = b"", flag: int = 0
-) -> bytes:
-    """A frame with the 8-byte header."""
-    return struct.pack("<BBBBi", command, source, flag, destination, 8 + len(payload)) + payload
-
-
-def versioned(
-    command: int, source: int, destination: int, payload: bytes = b"", *, sequence: int = 0
-) -> bytes:
-    """A frame with the 12-byte header, protocol version 1."""
-    header = struct.pack(
-        "<BBBBiHH", command, source, 0, destination, 12 + len(payload), 1, sequence
-    )
-    return header + payload
-
-
-def hello(guid: str, firmware: str = "207", numbers: tuple[int, ...] = (0,) * 10) -> bytes:
-    """The panel's hello: GUID, four numbers, firmware, six numbers."""
-    payload = struct.pack(
-        "<15sx4i3sx6i", guid.encode(), *numbers[:4], firmware.encode(), *numbers[4:]
-    )
-    return versioned(0x01, 0x10, 0x20, payload)
-
-
-def discovery(guid: str, firmware: str = "207") -> bytes:
-    """The panel's hello (discovery)."""
-    payload = struct.pack("<15sx4i3sx3i", guid.encode(), 0, 0, 1, 0, firmware.encode(), 0, 0, 0)
-    return versioned(0x01, 0x30, 0x20, payload)
-
-
-def hello_reply(port: int) -> bytes:
-    """The cloud's three-message answer to hello, announcing `port`."""
-    return (
-        versioned(0x41, 0x20, 0x10, b"\x01", sequence=1)
-        + versioned(0x01, 0x20, 0x10, b"\x1f", sequence=2)
-        + versioned(0x63, 0x20, 0x10, struct.pack("<i", port), sequence=3)
-    )
-
-
-def discovery_reply(ip: str, port: int, now: int) -> bytes:
-    """The cloud's answer to hello (discovery)."""
-    return versioned(0x01, 0xD0, 0x10, struct.pack("<16s4i", ip.encode(), 0, 0, port, now))
-
-
-PING = basic(0x01, 0x10, 0x00)
-
-
-def activity(
-    zone: int, name: str, *, source: int = 1, state: int = 1, when: int = 1737794080
-) -> bytes:
-    """Status change kind 4 (sensor activity); source 1 state 1: a door opens."""
-    payload = struct.pack("<BBBB32si", 4, zone, source, state, name.encode(), when)
-    return versioned(0x21, 0x10, 0x20, payload.ljust(108, b"\0"))
-
-
-def panel_state(code: int, when: int = 1737794080) -> bytes:
-    """Status change kind 2 (3: disarmed, 4: armed away)."""
-    payload = struct.pack("<BB34si", 2, code, b"", when)
-    return versioned(0x21, 0x10, 0x20, payload.ljust(108, b"\0"))
-
-
-def notification(text: str) -> bytes:
-    """A JSON notification and its NUL."""
-    return versioned(0x22, 0x10, 0x20, text.encode() + b"\0")
-
-
-def cloud_command(code: int, sequence: int, body: bytes = b"\0") -> bytes:
-    """A command from the cloud (0x29)."""
-    return versioned(
-        0x29, 0x50, 0x10, struct.pack("<HHHi", 2, code, code, 5) + body, sequence=sequence
-    )
-
-
-def command_response(sequence: int, code: int, text: str) -> bytes:
-    """The panel's answer to a cloud command."""
-    head = struct.pack("<HiHiHH", 1, sequence, 0, sequence, code, code)
-    return basic(0x01, 0x00, 0x20, head + text.encode() + b"\0")
-
-
-def triple(frame: bytes) -> tuple[int, int, int]:
-    """(command, source, destination) of a frame."""
-    return frame[0], frame[1], frame[3]
-
 
 # --- the fake cloud's answers ---------------------------------------------------------
 
@@ -302,6 +266,21 @@ def silent(_link: CloudLink, _frame: bytes) -> None:
     """A cloud that reads everything and never answers."""
 
 
+VENDOR_IP = "47.88.7.61"
+VENDOR_PORT = 5678
+
+
+def like_the_vendor(link: CloudLink, frame: bytes) -> None:
+    """A cloud that answers exactly as the vendor's does (a panel cannot tell it apart)."""
+    match triple(frame):
+        case (0x01, 0x10, 0x20):
+            link.send(hello_reply(VENDOR_PORT))
+        case (0x01, 0x30, 0x20):
+            link.send(discovery_reply(VENDOR_IP, VENDOR_PORT, int(time.time())))
+        case (0x01, 0x10, 0x00):
+            link.send(frame)
+
+
 class FakeCloud(Changes):
     """An asyncio server on 127.0.0.1 standing in for the vendor's cloud.
 
@@ -338,6 +317,21 @@ class FakeCloud(Changes):
             link.writer.transport.abort()
         if self._tasks:
             await asyncio.wait(self._tasks, timeout=WAIT)
+
+    @property
+    def received(self) -> list[bytes]:
+        """Every frame received, over all connections, in order of connection."""
+        return [frame for link in self.links for frame in link.frames]
+
+    @property
+    def connections(self) -> int:
+        """Connections open now."""
+        return sum(not link.closed for link in self.links)
+
+    def drop(self) -> None:
+        """Hang up on every connection (the cloud went away for a moment)."""
+        for link in self.links:
+            link.drop()
 
     async def link(self, index: int) -> CloudLink:
         """The `index`-th connection (0 first), once the listener has opened it."""
