@@ -8,6 +8,7 @@ every protocol rule is testable without a network.
 from __future__ import annotations
 
 from collections.abc import Callable
+import re
 import time
 from typing import Final, NamedTuple
 
@@ -57,6 +58,8 @@ def hello_reply(announced_port: int) -> bytes:
     )
 
 
+_PRINTABLE: Final = re.compile(r"[!-~]+")
+"""Visible ASCII, no space: what GUIDs and firmware versions are made of."""
 _INT32_MAX: Final = 2**31 - 1
 _PORT_MAX: Final = 65535
 
@@ -156,10 +159,15 @@ class Session:
         return inbound
 
     def _identify(self, message: Introduction) -> bytes:
-        """Learn who the panel is; the reply its hello calls for."""
-        if message.guid:
+        """Learn who the panel is; the reply its hello calls for.
+
+        A GUID or firmware version that is not plain printable ASCII names
+        nothing (it is answered all the same): identities end up in logs,
+        file names and Home Assistant's registries.
+        """
+        if message.guid and _PRINTABLE.fullmatch(message.guid):
             self.guid = message.guid
-        if message.firmware:
+        if message.firmware and _PRINTABLE.fullmatch(message.firmware):
             self.firmware = message.firmware
         if isinstance(message, Hello):
             return self._hello_reply

@@ -104,10 +104,9 @@ async def test_upstream_answers_and_bytes_pass_untouched(
         upstream_host=LOCAL, upstream_port=cloud.port, reply_timeout=0.3
     )
     panel = await connect(listener.port)
-    await upstream_up(listener)
-
-    await panel.send(HELLO)
+    await panel.send(HELLO)  # the cloud is reached once the panel says who it is
     await panel.expect(THEIRS)
+    await upstream_up(listener)
     await panel.send(discovery(GUID))
     await panel.expect(discovery_reply(FAKE_IP, FAKE_PORT, FAKE_TIME))
     with_events = [STATUS_DOOR_OPEN, NOTIFICATION_ACTIVITY, panel_state(4)]
@@ -200,9 +199,9 @@ async def test_upstream_dropping_mid_stream(
         upstream_host=LOCAL, upstream_port=cloud.port, reply_timeout=3.0
     )
     panel = await connect(listener.port)
-    await upstream_up(listener)
-    await panel.send(HELLO)
+    await panel.send(HELLO)  # the cloud is reached once the panel says who it is
     await panel.expect(THEIRS)
+    await upstream_up(listener)
 
     # The cloud hangs up instead of answering the ping: ours comes at once.
     cloud.stop_listening()
@@ -258,10 +257,9 @@ async def test_silent_upstream_then_it_comes_back(
         upstream_host=LOCAL, upstream_port=cloud.port, reply_timeout=reply_timeout
     )
     panel = await connect(listener.port)
-    await upstream_up(listener)
 
     started = time.monotonic()
-    await panel.send(HELLO)
+    await panel.send(HELLO)  # it waits for the cloud being reached, which then says nothing
     await panel.expect(OURS)
     assert time.monotonic() - started >= reply_timeout * 0.9
     # The silent link was dropped and a new one opened, which hears the hello again.
@@ -373,9 +371,9 @@ async def test_upstream_sending_garbage_is_dropped_and_retried(
     cloud.respond = garbage_on_the_first_link
     listener, rec = await start_listener(upstream_host=LOCAL, upstream_port=cloud.port)
     panel = await connect(listener.port)
-    await upstream_up(listener)
-    await panel.send(HELLO)
+    await panel.send(HELLO)  # the cloud is reached once the panel says who it is
     await panel.expect(THEIRS)
+    await upstream_up(listener)
     await panel.send(PING)
     await panel.expect(FAKE_PING_REPLY)  # what came before the garbage still went through
     await cloud.hung_up(0)
@@ -431,7 +429,6 @@ async def test_close_ends_panel_and_upstream_connections(
     )
     port = listener.port
     panel = await connect(port)
-    await upstream_up(listener)
     await panel.send(HELLO)  # left waiting for the silent cloud's answer
     await cloud.frames(0, 1)
 
@@ -456,7 +453,6 @@ async def test_stuck_panel_is_dropped_when_the_cloud_talks(
     )
     panel = await connect(listener.port)
     panel.writer.transport.pause_reading()
-    await upstream_up(listener)
     await panel.send(HELLO)
     link = await cloud.frames(0, 1)
     big = basic(0x29, 0x50, 0x10, bytes(8000))
@@ -470,23 +466,29 @@ async def test_stuck_panel_is_dropped_when_the_cloud_talks(
     await rec.until(lambda: not listener.panels[GUID].connected, "the stuck panel dropped")
 
 
-async def test_cloud_speaking_first_reaches_the_panel(
+async def test_the_cloud_is_reached_only_for_a_panel_that_said_who_it_is(
     start_listener: StartListener, start_cloud: StartCloud, connect: ConnectPanel
 ) -> None:
-    """A command from the cloud before the panel has said hello is passed on untouched."""
+    """No cloud connection for a peer that says nothing; once it does, the cloud may speak
+    first, and its command is passed on untouched, as is the panel's response."""
     cloud = await start_cloud(answering)
     listener, rec = await start_listener(upstream_host=LOCAL, upstream_port=cloud.port)
     panel = await connect(listener.port)
+    await panel.send(STATUS_DOOR_OPEN, PING)
+    await panel.expect(PING)  # ours: no cloud for a stranger
+    await asyncio.sleep(0.2)
+    assert cloud.links == []
+    await panel.send(HELLO)
+    await panel.expect(THEIRS)
     link = await cloud.link(0)
-    await upstream_up(listener)
     link.send(CLOUD_COMMAND)
     await panel.expect(CLOUD_COMMAND)
-    await panel.send(COMMAND_RESPONSE, HELLO)
-    await panel.expect(THEIRS)
+    await panel.send(COMMAND_RESPONSE)
     await cloud.frames(0, 2)
-    assert link.frames == [COMMAND_RESPONSE, HELLO]
-    assert cloud_frames(rec)[0] == CLOUD_COMMAND
-    assert rec.messages[0].guid is None
+    assert link.frames == [HELLO, COMMAND_RESPONSE]
+    assert cloud_frames(rec)[3] == CLOUD_COMMAND
+    await rec.wait_events(1)
+    assert rec.guids == [GUID]  # held until the hello, then attributed
 
 
 async def test_cloud_that_stops_reading_is_dropped(
@@ -508,7 +510,6 @@ async def test_cloud_that_stops_reading_is_dropped(
         upstream_host=LOCAL, upstream_port=cloud.port, reply_timeout=0.3
     )
     panel = await connect(listener.port)
-    await upstream_up(listener)
     await panel.send(HELLO)
     await panel.expect(THEIRS)  # the cloud answered the hello, then read nothing more
     big = command_response(7, 106, "x" * 8000)
@@ -549,9 +550,9 @@ async def test_the_answer_to_a_replayed_hello_does_not_answer_the_panel(
         upstream_host=LOCAL, upstream_port=cloud.port, reply_timeout=reply_timeout
     )
     panel = await connect(listener.port)
-    await upstream_up(listener)
-    await panel.send(HELLO)
+    await panel.send(HELLO)  # the cloud is reached once the panel says who it is
     await panel.expect(THEIRS)
+    await upstream_up(listener)
     cloud.links[0].drop()
     second = await cloud.frames(1, 1)
     await upstream_up(listener)

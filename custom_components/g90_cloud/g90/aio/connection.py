@@ -4,9 +4,17 @@ Data path: panel bytes -> `data_received` -> Session.receive -> events handed
 to the owner at once (they never wait for the cloud) -> each frame relayed to
 the cloud when chaining, else our replies written back, one write per read.
 
+Fairness: at most `frames_per_turn` frames are served per turn of the event
+loop; a connection with more waiting stops being read and carries on at the
+next turn, after every other connection has had its turn. A peer sending
+faster than that is slowed down by TCP itself.
+
 Flow control: when the panel stops reading what we send, its transport pauses
 us; we then stop reading from the panel (and from the cloud) and give it
 `reply_timeout` seconds to catch up before it is let go.
+
+Deadlines: a connection that says nothing for `idle_timeout`, or no hello
+within `hello_timeout`, is closed; one timer per connection, moved lazily.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ from ..messages import (
 )
 from ..session import Inbound, Session
 from ..status import Counters, MessageRecord, PanelStatus
+from .budget import ByteBudget
 from .channel import CloudChannel
 from .logs import QuietLog
 from .relay import CloudRelay
@@ -44,6 +53,10 @@ _LOGGER = logging.getLogger(__name__)
 _NOTABLE: Final = frozenset({Hello, HelloDiscovery, Unknown, Malformed, CommandResponse})
 """Frames that need more than their events and reply: identities, responses to
 commands (ours go no further), and what we cannot read."""
+HELD_EVENT_OVERHEAD: Final = 256
+"""Bytes a held event takes beyond its frame, roughly (the event's own fields)."""
+LOGGED_HEX: Final = 32
+"""Bytes of a frame shown in a log line (the rest is counted, not shown)."""
 
 
 class ConnectionOwner(Protocol):
@@ -51,6 +64,10 @@ class ConnectionOwner(Protocol):
 
     config: ListenerConfig
     log: QuietLog
+    held_budget: ByteBudget
+    """Bytes of events held for every connection that has not said hello yet."""
+    backlog_budget: ByteBudget
+    """Bytes of frames kept for every vendor cloud that is away."""
 
     @property
     def wants_records(self) -> bool:
@@ -101,10 +118,14 @@ class PanelConnection(asyncio.Protocol):
         self.opened = self.last_read = self._loop.time()
         self._transport: asyncio.Transport | None = None
         self._held: deque[PanelEvent] = deque()
+        self._held_bytes = 0
+        self._deadline: asyncio.TimerHandle | None = None
         self._stuck_timer: asyncio.TimerHandle | None = None
+        self._backlogged = False
+        """More frames wait in the session than one turn serves: reading is paused."""
         self._closed: asyncio.Future[None] = self._loop.create_future()
         self.upstream: CloudRelay | None = None
-        """The relay to the vendor cloud, when chaining."""
+        """The relay to the vendor cloud, when chaining (opened once the panel is identified)."""
         self.commands = CloudChannel(self.write_to_panel)
         """Commands to the panel, down this connection."""
 
@@ -133,26 +154,6 @@ class PanelConnection(asyncio.Protocol):
         if self.upstream is not None:
             await self.upstream.wait_closed()
 
-    def overdue(self, now: float) -> bool:
-        """Close the connection if it broke a deadline; True if it did."""
-        if now - self.last_read > self._config.idle_timeout:
-            _LOGGER.info(
-                "Closing %s: nothing received for %.0f s", self._name, self._config.idle_timeout
-            )
-        elif self.panel is None and now - self.opened > self._config.hello_timeout:
-            # A panel says hello as soon as it connects; a peer that never does must
-            # not hold one of the limited connections forever by trickling bytes.
-            self._log.report(
-                f"no hello {self.ip}",
-                "Closing %s: no hello within %.0f s",
-                self._name,
-                self._config.hello_timeout,
-            )
-        else:
-            return False
-        self.close()
-        return True
-
     # --- the transport's callbacks -----------------------------------------------------
 
     @override
@@ -170,70 +171,14 @@ class PanelConnection(asyncio.Protocol):
             with contextlib.suppress(OSError):  # gone already
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         _LOGGER.debug("Panel connection from %s", self.peer)
-        config = self._config
-        if config.upstream_host:
-            self.upstream = CloudRelay(
-                self,
-                config.upstream_host,
-                config.upstream_port,
-                log=self._log,
-                reply_timeout=config.reply_timeout,
-                backlog_limit=config.backlog_limit,
-                connect_timeout=config.upstream_connect_timeout,
-                backoff_initial=config.upstream_backoff_initial,
-                backoff_max=config.upstream_backoff_max,
-                buffer_limit=config.upstream_buffer_limit,
-            )
-            self.upstream.start()
+        self._check_deadlines()
 
     @override
     def data_received(self, data: bytes) -> None:
         self.last_read = self._loop.time()
-        now = datetime.now(UTC)
         if self.panel is not None:
-            self.panel.last_device_packet = now
-        items = self.session.receive(data)
-        owner, upstream, panel, guid = self._owner, self.upstream, self.panel, self.guid
-        recording = owner.wants_records
-        replies: list[bytes] = []
-        events_seen = 0
-        for item in items:
-            frame, kind, events, reply = item
-            passed_on = True
-            if kind in _NOTABLE:
-                passed_on = self._notable(item, now)
-                if not self.is_open:
-                    return  # refused: nothing more from this connection
-                panel, guid = self.panel, self.guid
-            if recording:
-                owner.record(MessageRecord(now, self.peer, guid, "panel", frame, events))
-            if events:
-                events_seen += len(events)
-                if panel is None:  # held until the panel says who it is
-                    self._hold(events)
-                else:  # the session names the panel in every event once it knows it
-                    for event in events:
-                        owner.deliver(event, panel)
-            if upstream is not None:
-                if passed_on:
-                    upstream.forward(frame, kind, reply)
-            elif reply:
-                replies.append(reply)
-        self.counters.frames += len(items)
-        self.counters.events += events_seen
-        if replies:
-            self.write_to_panel(b"".join(replies))
-            self.counters.replies += len(replies)
-        error = self.session.error
-        if error is not None:
-            self.counters.errors += 1
-            self._log.report(
-                f"framing {self.ip}",
-                "Closing %s: the stream cannot be split into messages any more: %s",
-                self._name,
-                error,
-            )
-            self.close()
+            self.panel.last_device_packet = datetime.now(UTC)
+        self._serve(data)
 
     @override
     def eof_received(self) -> bool:
@@ -255,7 +200,7 @@ class PanelConnection(asyncio.Protocol):
         if self._stuck_timer is not None:
             self._stuck_timer.cancel()
             self._stuck_timer = None
-        if self._transport is not None:
+        if self._transport is not None and not self._backlogged:
             self._transport.resume_reading()
         if self.upstream is not None:
             self.upstream.resume()
@@ -267,14 +212,15 @@ class PanelConnection(asyncio.Protocol):
         if exc is not None:
             _LOGGER.debug("Connection with %s lost: %s", self._name, exc)
         self._transport = None
-        if self._stuck_timer is not None:
-            self._stuck_timer.cancel()
+        for timer in (self._stuck_timer, self._deadline):
+            if timer is not None:
+                timer.cancel()
         self.commands.close()
         if self.upstream is not None:
             self.upstream.close()
             self.counters.upstream_reconnects = self.upstream.reconnects
         held = list(self._held)
-        self._held.clear()
+        self._release_held()
         self._owner.detach(self, held)
         self._closed.set_result(None)
 
@@ -285,7 +231,101 @@ class PanelConnection(asyncio.Protocol):
         )
         self.close()
 
+    # --- deadlines ----------------------------------------------------------------------
+
+    def _check_deadlines(self) -> None:
+        """Close the connection if it broke a deadline; else look again at the next one.
+
+        Reads only move `last_read`; the one timer catches up with it when it fires.
+        """
+        self._deadline = None
+        if self._transport is None:
+            return
+        config = self._config
+        now = self._loop.time()
+        idle_due = self.last_read + config.idle_timeout
+        hello_due = self.opened + config.hello_timeout if self.panel is None else float("inf")
+        if now >= idle_due:
+            _LOGGER.info("Closing %s: nothing received for %.0f s", self._name, config.idle_timeout)
+            self.close()
+        elif now >= hello_due:
+            # A panel says hello as soon as it connects; a peer that never does must
+            # not hold one of the limited connections by trickling bytes.
+            self._log.report(
+                f"no hello {self.ip}",
+                "Closing %s: no hello within %.0f s",
+                self._name,
+                config.hello_timeout,
+            )
+            self.close()
+        else:
+            self._deadline = self._loop.call_at(min(idle_due, hello_due), self._check_deadlines)
+
     # --- from the panel -----------------------------------------------------------------
+
+    def _serve(self, data: bytes) -> None:
+        """Decode and hand on this turn's share of what the panel sent (`data` and any left)."""
+        if self._transport is None or self._transport.is_closing():
+            return  # a turn scheduled before it closed
+        limit = self._config.frames_per_turn
+        items = self.session.receive(data, limit)
+        now = datetime.now(UTC)
+        owner, panel, guid = self._owner, self.panel, self.guid
+        recording = owner.wants_records
+        replies: list[bytes] = []
+        events_seen = 0
+        for item in items:
+            frame, kind, events, reply = item
+            passed_on = True
+            if kind in _NOTABLE:
+                passed_on = self._notable(item, now)
+                if not self.is_open:
+                    return  # refused: nothing more from this connection
+                panel, guid = self.panel, self.guid
+            if recording:
+                owner.record(MessageRecord(now, self.peer, guid, "panel", frame, events))
+            if events:
+                events_seen += len(events)
+                if panel is None:  # held until the panel says who it is
+                    self._hold(events)
+                else:  # the session names the panel in every event once it knows it
+                    for event in events:
+                        owner.deliver(event, panel)
+            upstream = self.upstream
+            if upstream is not None:
+                if passed_on:
+                    upstream.forward(frame, kind, reply)
+            elif reply:
+                replies.append(reply)
+        self.counters.frames += len(items)
+        self.counters.events += events_seen
+        if replies:
+            self.write_to_panel(b"".join(replies))
+            self.counters.replies += len(replies)
+        error = self.session.error
+        if error is not None:
+            self.counters.errors += 1
+            self._log.report(
+                f"framing {self.ip}",
+                "Closing %s: the stream cannot be split into messages any more: %s",
+                self._name,
+                error,
+            )
+            self.close()
+        elif len(items) == limit:
+            self._carry_on_next_turn()
+        elif self._backlogged:
+            self._backlogged = False
+            if self._stuck_timer is None and self._transport is not None:
+                self._transport.resume_reading()
+
+    def _carry_on_next_turn(self) -> None:
+        """More may wait: read nothing new, serve the rest after the other connections."""
+        if not self._backlogged:
+            self._backlogged = True
+            assert self._transport is not None
+            self._transport.pause_reading()
+        self._loop.call_soon(self._serve, b"")
 
     def _notable(self, item: Inbound, now: datetime) -> bool:
         """A hello, a command response, or a frame we cannot read; False: keep it from the cloud.
@@ -301,12 +341,18 @@ class PanelConnection(asyncio.Protocol):
             return not self.commands.claim(message)
         self.counters.unknown += 1
         why = message.reason if isinstance(message, Malformed) else "unknown header"
+        frame = item.frame
+        shown = frame[:LOGGED_HEX].hex(" ")
+        if len(frame) > LOGGED_HEX:
+            shown += f" ... ({len(frame)} bytes)"
+        # One line per connection and window, then a count: a peer sending junk
+        # cannot write more to the log than a few lines a minute.
         self._log.report(
-            f"unknown {self.peer} {why} {item.frame[:4].hex()}",
+            f"unknown {self.peer}",
             "%s sent a message we do not understand (%s), kept as an unknown event: %s",
             self._name,
             why,
-            item.frame.hex(" "),
+            shown,
         )
         return True
 
@@ -321,31 +367,85 @@ class PanelConnection(asyncio.Protocol):
                 self.counters = Counters()
             self.panel = self._owner.attach(self, guid, now)
             if self.panel is None:
-                self._held.clear()
+                self._release_held()
                 self.close()
                 return
+            self._open_upstream()
         if self.session.firmware and self.panel.firmware != self.session.firmware:
             self.panel.firmware = self.session.firmware
             self._owner.panel_changed(self.panel)
-        while self._held:
-            self._owner.deliver(self._held.popleft()._replace(guid=guid), self.panel)
+        held = list(self._held)
+        self._release_held()
+        for event in held:
+            self._owner.deliver(event._replace(guid=guid), self.panel)
+
+    def _open_upstream(self) -> None:
+        """Chaining: the cloud is reached for a panel that said who it is, and may connect."""
+        config = self._config
+        if not config.upstream_host or self.upstream is not None:
+            return
+        self.upstream = CloudRelay(
+            self,
+            config.upstream_host,
+            config.upstream_port,
+            log=self._log,
+            reply_timeout=config.reply_timeout,
+            backlog_limit=config.backlog_limit,
+            backlog_budget=self._owner.backlog_budget,
+            connect_timeout=config.upstream_connect_timeout,
+            backoff_initial=config.upstream_backoff_initial,
+            backoff_max=config.upstream_backoff_max,
+            buffer_limit=config.upstream_buffer_limit,
+        )
+        self.upstream.start()
 
     def _hold(self, events: tuple[PanelEvent, ...]) -> None:
         """Keep events, in order, until hello says who this is.
 
         An alert naming its panel waits too, or it would overtake those before it.
+        Bounded per connection (count and bytes: the oldest is passed on,
+        unattributed) and for all connections together (beyond that, dropped).
         """
+        config = self._config
+        budget = self._owner.held_budget
         for event in events:
-            if len(self._held) >= self._config.hold_limit:
+            size = len(event.raw) + HELD_EVENT_OVERHEAD
+            while self._held and (
+                len(self._held) >= config.hold_limit
+                or self._held_bytes + size > config.held_bytes_per_connection
+            ):
                 oldest = self._held.popleft()
+                self._give_back(oldest)
                 self._log.report(
                     f"held {self.peer}",
-                    "%s sent %d events without saying hello; passing the oldest on unattributed",
+                    "%s sent too many events without saying hello; passing the oldest on "
+                    "unattributed",
                     self._name,
-                    self._config.hold_limit,
                 )
                 self._owner.deliver(oldest, None)
+            if not budget.take(size):
+                self.counters.errors += 1
+                self._log.report(
+                    "held budget",
+                    "Too many events held for connections that have not said hello "
+                    "(%d bytes); dropping one from %s",
+                    budget.limit,
+                    self._name,
+                )
+                continue
             self._held.append(event)
+            self._held_bytes += size
+
+    def _give_back(self, event: PanelEvent) -> None:
+        size = len(event.raw) + HELD_EVENT_OVERHEAD
+        self._held_bytes -= size
+        self._owner.held_budget.give(size)
+
+    def _release_held(self) -> None:
+        """Forget the held events (they were handed on, or are refused)."""
+        self._owner.held_budget.give(self._held_bytes)
+        self._held_bytes = 0
+        self._held.clear()
 
     # --- for the relay ----------------------------------------------------------------
 

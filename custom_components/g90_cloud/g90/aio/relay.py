@@ -40,6 +40,7 @@ from ..messages import (
 from ..session import CloudStream
 from ..status import Counters
 from ..wire import MAX_SKIP_SIZE
+from .budget import ByteBudget
 from .logs import QuietLog
 from .upstream import UpstreamLink
 
@@ -92,6 +93,7 @@ class CloudRelay:
         log: QuietLog,
         reply_timeout: float,
         backlog_limit: int,
+        backlog_budget: ByteBudget,
         connect_timeout: float,
         backoff_initial: float,
         backoff_max: float,
@@ -103,6 +105,8 @@ class CloudRelay:
         self._loop = asyncio.get_running_loop()
         self._reply_timeout = reply_timeout
         self._backlog_limit = backlog_limit
+        self._backlog_budget = backlog_budget
+        self._unsent_bytes = 0
         self._waiting: deque[_Frame] = deque()
         """Frames that need the cloud's answer, oldest first (sent or not yet)."""
         self._unsent: deque[_Frame] = deque()
@@ -141,6 +145,9 @@ class CloudRelay:
     def close(self) -> None:
         """Stop for good (see wait_closed)."""
         self._cancel_timer()
+        self._backlog_budget.give(self._unsent_bytes)
+        self._unsent_bytes = 0
+        self._unsent.clear()
         self.link.close()
 
     async def wait_closed(self) -> None:
@@ -181,6 +188,8 @@ class CloudRelay:
         self._swallow.clear()
         link = self.link
         unsent, self._unsent = self._unsent, deque()
+        self._backlog_budget.give(self._unsent_bytes)
+        self._unsent_bytes = 0
         first = unsent[0] if unsent else None
         hello_waits = first is not None and first.kind is Hello and not first.answered
         if self._last_hello is not None and not hello_waits:
@@ -219,18 +228,38 @@ class CloudRelay:
         return self._loop.time() + self._reply_timeout
 
     def _keep(self, entry: _Frame) -> None:
-        """Keep a frame for the cloud; the oldest goes when too many wait."""
-        if len(self._unsent) >= self._backlog_limit:
-            oldest = self._unsent.popleft()
-            if oldest.reply and not oldest.answered:
-                self._answer(oldest)
-            self._log.report(
-                f"backlog {self.link.host}:{self.link.port}",
-                "Upstream away too long: the oldest of %d frames kept for it was dropped "
-                "(events still reached the listener's owner)",
-                self._backlog_limit,
-            )
+        """Keep a frame for the cloud, bounded here (count) and for all panels (bytes).
+
+        When there is no room, the oldest kept frames go; a frame still waiting
+        for an answer gets ours first.
+        """
+        size = len(entry.frame)
+        while self._unsent and (
+            len(self._unsent) >= self._backlog_limit or not self._backlog_budget.take(size)
+        ):
+            self._drop_oldest()
+        if not self._unsent and not self._backlog_budget.take(size):
+            self._drop(entry)
+            return
         self._unsent.append(entry)
+        self._unsent_bytes += size
+
+    def _drop_oldest(self) -> None:
+        kept = len(self._unsent)
+        oldest = self._unsent.popleft()
+        self._unsent_bytes -= len(oldest.frame)
+        self._backlog_budget.give(len(oldest.frame))
+        self._drop(oldest, kept)
+
+    def _drop(self, entry: _Frame, kept: int = 0) -> None:
+        if entry.reply and not entry.answered:
+            self._answer(entry)
+        self._log.report(
+            f"backlog {self.link.host}:{self.link.port}",
+            "Upstream away too long: the oldest of %d frames kept for it was dropped "
+            "(events still reached the listener's owner)",
+            kept,
+        )
 
     def _wait_for_answer(self, entry: _Frame) -> None:
         self._waiting.append(entry)

@@ -20,6 +20,7 @@ from ..events import PanelEvent
 from ..session import check_announceable
 from ..status import Counters, MessageRecord, PanelStatus
 from ..wire import ANY_IPV4, DEFAULT_PORT, HEARTBEAT_SECONDS
+from .budget import ByteBudget
 from .channel import DEFAULT_TIMEOUT, CloudChannel, PanelNotConnected
 from .connection import PanelConnection
 from .logs import QuietLog
@@ -49,19 +50,33 @@ class ListenerConfig:
     allowed_addresses: frozenset[str] | None = None
     """Only connections from these IP addresses are accepted (None: any)."""
     idle_timeout: float = 3 * HEARTBEAT_SECONDS
+    """A connection that sends nothing for this long is closed."""
+    hello_timeout: float = 15.0
+    """A connection that has not said hello by then is closed (a panel says it at once)."""
     max_connections: int = 256
+    """Open connections at most; the oldest one that has not said hello makes room."""
+    max_unidentified_per_address: int = 8
+    """Connections from one address that have not said hello yet; the oldest makes room."""
+    max_panels_per_address: int = 32
+    """Panels (identified connections) from one address; more are refused."""
+    frames_per_turn: int = 64
+    """Frames served per connection per turn of the event loop (fairness)."""
     reply_timeout: float = 5.0
     """How long the upstream may take to answer before we answer ourselves."""
     max_known_panels: int = 1024
     """Disconnected panels beyond this many are forgotten, oldest first."""
     hold_limit: int = 256
     """Events held per connection until it says who it is."""
+    held_bytes_per_connection: int = 64 * 1024
+    """Bytes of events held per connection until it says who it is."""
+    held_bytes_total: int = 16 * 1024 * 1024
+    """Bytes of events held for all connections that have not said hello; beyond, dropped."""
     backlog_limit: int = 256
     """Frames kept per connection for an upstream that is away."""
+    backlog_bytes_total: int = 32 * 1024 * 1024
+    """Bytes kept for all upstreams that are away; beyond, the oldest frames go."""
     upstream_buffer_limit: int = 256 * 1024
     """Bytes that may wait for a slow upstream before it is dropped."""
-    hello_timeout: float = 3 * HEARTBEAT_SECONDS
-    """A connection that has not said hello by then is closed."""
     upstream_connect_timeout: float = 10.0
     upstream_backoff_initial: float = 1.0
     upstream_backoff_max: float = 60.0
@@ -109,9 +124,11 @@ class Listener:
         self.panels: dict[str, PanelStatus] = {}
         """Every panel seen (bounded by max_known_panels), by GUID."""
         self.stats = _Stats()
+        self.held_budget = ByteBudget(config.held_bytes_total)
+        self.backlog_budget = ByteBudget(config.backlog_bytes_total)
         self._server: asyncio.Server | None = None
-        self._sweeper: asyncio.Task[None] | None = None
-        self._connections: set[PanelConnection] = set()
+        self._connections: dict[PanelConnection, None] = {}
+        """Open connections, oldest first."""
 
     @property
     def port(self) -> int:
@@ -182,7 +199,6 @@ class Listener:
             )
         except OSError as err:
             raise ListenerBindError(self.config.host, self.config.port, err) from err
-        self._sweeper = asyncio.create_task(self._sweep(), name="g90 listener deadlines")
         _LOGGER.info(
             "Listening for G90 panels on %s:%s (announcing %s:%s%s)",
             self.config.host,
@@ -194,23 +210,8 @@ class Listener:
             else "",
         )
 
-    async def _sweep(self) -> None:
-        """Close connections past their idle or hello deadline: one timer for all."""
-        period = min(self.config.idle_timeout, self.config.hello_timeout) / 4
-        loop = asyncio.get_running_loop()
-        while True:
-            await asyncio.sleep(period)
-            now = loop.time()
-            for connection in list(self._connections):
-                connection.overdue(now)
-
     async def close(self) -> None:
         """Stop listening, close every panel and upstream connection, and wait for them."""
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
-            self._sweeper = None
         if self._server is not None:
             self._server.close()
         connections = list(self._connections)
@@ -232,30 +233,60 @@ class Listener:
     # --- the connections' owner -----------------------------------------------------
 
     def admit(self, connection: PanelConnection) -> bool:
-        """Whether a new connection may stay: the address allow-list, then the cap."""
+        """Whether a new connection may stay: the address allow-list, then the limits.
+
+        A real panel must always get in: a peer's connections that have not
+        said hello make room for its newer ones, and at the cap the oldest
+        connection that has not said hello (from anywhere) makes room, before
+        a newcomer is refused.
+        """
         allowed = self.config.allowed_addresses
         if allowed is not None and connection.ip not in allowed:
-            self.stats.refused += 1
-            self.log.report(
+            return self._refuse(
                 f"address {connection.ip}",
                 "Refusing a connection from %s: not in the allow-list",
                 connection.peer,
             )
-            return False
+        strangers = [c for c in self._connections if c.panel is None]
+        from_there = [c for c in strangers if c.ip == connection.ip]
+        if len(from_there) >= self.config.max_unidentified_per_address:
+            self._make_room(from_there[0], "too many connections from its address without hello")
         if len(self._connections) >= self.config.max_connections:
-            self.stats.refused += 1
-            self.log.report(
-                "cap",
-                "Refusing a connection from %s: already %d connections open",
-                connection.peer,
-                len(self._connections),
-            )
-            return False
-        self._connections.add(connection)
+            oldest = next((c for c in strangers if c.is_open), None)
+            if oldest is None:
+                return self._refuse(
+                    "cap",
+                    "Refusing a connection from %s: already %d panels connected",
+                    connection.peer,
+                    len(self._connections),
+                )
+            self._make_room(oldest, "the connection limit is reached")
+        self._connections[connection] = None
         return True
 
+    def _make_room(self, connection: PanelConnection, why: str) -> None:
+        self.stats.refused += 1
+        self.log.report(
+            f"evict {connection.ip}",
+            "Closing %s, which has not said hello: %s",
+            connection.peer,
+            why,
+        )
+        connection.close()
+        self._connections.pop(connection, None)
+
+    def _refuse(self, key: str, message: str, *args: object) -> bool:
+        self.stats.refused += 1
+        self.log.report(key, message, *args)
+        return False
+
     def attach(self, connection: PanelConnection, guid: str, now: datetime) -> PanelStatus | None:
-        """A connection said hello as `guid` at `now`; None if that panel may not connect."""
+        """A connection said hello as `guid` at `now`; None if that panel may not connect.
+
+        One connection per panel: a new one for the same GUID replaces the old
+        (a panel reconnecting after a network change), which only a peer that
+        says that GUID can do.
+        """
         allowed = self.config.allowed_guids
         if allowed is not None and guid not in allowed:
             self.log.report(
@@ -265,6 +296,30 @@ class Listener:
                 connection.peer,
             )
             return None
+        same_address = [
+            c
+            for c in self._connections
+            if c is not connection and c.panel is not None and c.ip == connection.ip
+        ]
+        replaced = [c for c in same_address if c.guid == guid]
+        if len(same_address) - len(replaced) >= self.config.max_panels_per_address:
+            self._refuse(
+                f"panels {connection.ip}",
+                "Refusing panel %s at %s: already %d panels from that address",
+                guid,
+                connection.peer,
+                self.config.max_panels_per_address,
+            )
+            return None
+        for other in self._connections:
+            if other is not connection and other.guid == guid and other.panel is not None:
+                _LOGGER.info(
+                    "Panel %s connected again, from %s: its connection from %s is closed",
+                    guid,
+                    connection.peer,
+                    other.peer,
+                )
+                other.close()
         panel = self.panels.get(guid)
         if panel is None:
             self._forget_stale_panels()
@@ -275,7 +330,9 @@ class Listener:
         panel.peer = connection.peer
         panel.last_device_packet = now
         upstream = connection.upstream
-        panel.upstream_connected = None if upstream is None else upstream.connected
+        panel.upstream_connected = (
+            None if not self.config.upstream_host else bool(upstream and upstream.connected)
+        )
         self.panel_changed(panel)
         return panel
 
@@ -293,7 +350,7 @@ class Listener:
         """A connection ended (or, rarely, changed its GUID); `held`: its unattributed events."""
         panel = connection.panel
         if not connection.is_open:
-            self._connections.discard(connection)
+            self._connections.pop(connection, None)
         if panel is None:
             self.stats.unidentified.add(connection.counters)
         else:

@@ -96,6 +96,7 @@ class UpstreamLink:
     def start(self) -> None:
         """Begin connecting; the link's task is owned here and ended by close()."""
         if self._task is None:
+            self._connecting = True  # the first attempt starts at the loop's next turn
             self._task = asyncio.create_task(
                 self._run(), name=f"g90 upstream {self.host}:{self.port}"
             )
