@@ -106,13 +106,21 @@ async def run_monitor(args: argparse.Namespace, out: TextIO, commands: TextIO | 
         upstream_host=upstream_host,
         upstream_port=upstream_port,
         allowed_guids=frozenset(args.allow_guid) if args.allow_guid else None,
+        max_connections=args.max_connections,
+        max_unidentified_per_address=args.max_strangers_per_address,
+        max_panels_per_address=args.max_panels_per_address,
+        hello_timeout=args.hello_timeout,
+        idle_timeout=args.idle_timeout,
     )
+    allowed = config.allowed_guids
 
     def write(line: dict[str, Any]) -> None:
         out.write(json_line(line))
         out.flush()
 
     def print_record(record: MessageRecord) -> None:
+        if allowed is not None and record.guid not in allowed:
+            return  # only listed panels are shown, as only they may report
         for line in record_lines(record):
             write(line)
 
@@ -273,6 +281,41 @@ def parser() -> argparse.ArgumentParser:
     monitor.add_argument(
         "--allow-guid", action="append", metavar="GUID", help="accept only this panel (repeatable)"
     )
+    defaults = ListenerConfig()
+    limits = monitor.add_argument_group("limits (against a hostile network)")
+    limits.add_argument(
+        "--max-connections",
+        type=int,
+        default=defaults.max_connections,
+        metavar="N",
+        help=f"open connections at most (default {defaults.max_connections})",
+    )
+    limits.add_argument(
+        "--max-strangers-per-address",
+        type=int,
+        metavar="N",
+        default=defaults.max_unidentified_per_address,
+        help="connections per address that have not said hello "
+        f"(default {defaults.max_unidentified_per_address})",
+    )
+    limits.add_argument(
+        "--max-panels-per-address",
+        type=int,
+        default=defaults.max_panels_per_address,
+        metavar="N",
+        help=f"panels per address (default {defaults.max_panels_per_address})",
+    )
+    limits.add_argument(
+        "--hello-timeout",
+        type=float,
+        default=defaults.hello_timeout,
+        metavar="SECONDS",
+        help=f"time to say hello (default {defaults.hello_timeout:g})",
+    )
+    limits.add_argument(
+        "--idle-timeout", type=float, default=defaults.idle_timeout, metavar="SECONDS",
+        help=f"silence before a connection is closed (default {defaults.idle_timeout:g})",
+    )  # fmt: skip
 
     local = commands.add_parser(
         "local", help="send one command to a panel over its LAN protocol (UDP 12368)"

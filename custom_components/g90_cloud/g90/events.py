@@ -15,7 +15,7 @@ import json
 from typing import Any, Final, NamedTuple
 
 from .messages import Malformed, Message, Notification, StatusChange, Unknown
-from .wire import STATUS_NAME_SIZE, STATUS_ZONE
+from .wire import STATUS_NAME_SIZE, STATUS_ZONE, is_identity
 
 
 class EventType(StrEnum):
@@ -436,10 +436,18 @@ def notification_event(body: bytes, raw: bytes, guid: str | None) -> PanelEvent:
 def _short(value: Any) -> str:
     """A JSON value for a log line or an event detail: at most 200 characters and "..."."""
     try:
-        text = json.dumps(value, ensure_ascii=False)
+        text = _clean(json.dumps(value, ensure_ascii=False))
     except RecursionError:  # parsed, yet too deep to print back (repr would fail too)
         return f"a {type(value).__name__} nested too deeply to show"
     return text if len(text) <= 200 else text[:200] + "..."
+
+
+def _clean(text: str) -> str:
+    """Text that is valid Unicode (a lone surrogate, e.g. from a JSON escape, becomes "?").
+
+    No UTF-8 writer (a log, JSON output, Home Assistant's storage) accepts one.
+    """
+    return text if text.isascii() else text.encode("utf-8", "replace").decode("utf-8")
 
 
 def _is_int(value: Any) -> bool:
@@ -447,7 +455,12 @@ def _is_int(value: Any) -> bool:
 
 
 def _name(value: Any) -> str | None:
-    return value if isinstance(value, str) else None
+    return _clean(value) if isinstance(value, str) else None
+
+
+def _guid(value: Any) -> str | None:
+    """A GUID named inside an alert, if it is one (as in a hello)."""
+    return value if isinstance(value, str) and is_identity(value) else None
 
 
 _ZONE_NOTIFICATIONS: Final = {
@@ -481,7 +494,7 @@ def _notification_170(data: Any, raw: bytes, guid: str | None) -> PanelEvent | N
         event_type = _ZONE_NOTIFICATIONS.get(kind)
     if event_type is None:
         return None
-    name = args[1] if len(args) > 1 and type(args[1]) is str else None
+    name = _name(args[1]) if len(args) > 1 else None
     return PanelEvent(event_type, guid, zone_index=args[0], zone_name=name, raw=raw)
 
 
@@ -491,7 +504,7 @@ def _alert_208(data: Any, raw: bytes, guid: str | None) -> PanelEvent | None:
         return None
     kind, event_id, source, state = data[:4]
     name = _name(data[4]) if len(data) > 4 else None
-    alert_guid = _name(data[5]) if len(data) > 5 else None
+    alert_guid = _guid(data[5]) if len(data) > 5 else None
     timestamp = data[6] if len(data) > 6 and _is_int(data[6]) else None
     guid = guid or alert_guid or None
     if kind == AlertKind.STATE_CHANGE:

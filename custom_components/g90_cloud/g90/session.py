@@ -8,7 +8,6 @@ every protocol rule is testable without a network.
 from __future__ import annotations
 
 from collections.abc import Callable
-import re
 import time
 from typing import Final, NamedTuple
 
@@ -26,7 +25,7 @@ from .messages import (
     decode,
     identify,
 )
-from .wire import MAX_FRAME_SIZE
+from .wire import MAX_FRAME_SIZE, is_identity
 
 
 class Inbound(NamedTuple):
@@ -58,8 +57,6 @@ def hello_reply(announced_port: int) -> bytes:
     )
 
 
-_PRINTABLE: Final = re.compile(r"[!-~]+")
-"""Visible ASCII, no space: what GUIDs and firmware versions are made of."""
 _INT32_MAX: Final = 2**31 - 1
 _PORT_MAX: Final = 65535
 
@@ -161,13 +158,12 @@ class Session:
     def _identify(self, message: Introduction) -> bytes:
         """Learn who the panel is; the reply its hello calls for.
 
-        A GUID or firmware version that is not plain printable ASCII names
-        nothing (it is answered all the same): identities end up in logs,
-        file names and Home Assistant's registries.
+        A GUID or firmware version that is not an identity (`is_identity`)
+        names nothing; the hello is answered all the same.
         """
-        if message.guid and _PRINTABLE.fullmatch(message.guid):
+        if message.guid and is_identity(message.guid):
             self.guid = message.guid
-        if message.firmware and _PRINTABLE.fullmatch(message.firmware):
+        if message.firmware and is_identity(message.firmware):
             self.firmware = message.firmware
         if isinstance(message, Hello):
             return self._hello_reply

@@ -8,6 +8,7 @@ extend it with a 4-byte version and sequence ("versioned" header).
 from __future__ import annotations
 
 from enum import IntEnum
+import re
 import struct
 from typing import Final
 
@@ -27,6 +28,18 @@ MAX_SKIP_SIZE: Final = 1 << 16
 """Longer frames are skipped as they arrive; a length beyond this is garbage, not a frame."""
 
 PROTOCOL_VERSION: Final = 1
+
+_IDENTITY: Final = re.compile(r"[!-~]+")
+
+
+def is_identity(text: str) -> bool:
+    """Whether a GUID or firmware version is visible ASCII (no space, no control byte).
+
+    Identities end up in logs, file names and Home Assistant's registries: one
+    made of anything else names nobody.
+    """
+    return _IDENTITY.fullmatch(text) is not None
+
 
 DEFAULT_PORT: Final = 5678
 """The vendor cloud's TCP port, which panels connect to out of the box."""
