@@ -72,7 +72,9 @@ async def timed(call: Callable[[], Awaitable[object]]) -> float:
 
 async def main() -> int:
     logging.basicConfig(level=logging.WARNING)
-    listener = Listener(ListenerConfig(host=HOST, port=0), on_event=lambda _e, _p: None)
+    # Every simulated panel connects from 127.0.0.1: one address may hold them all.
+    config = ListenerConfig(host=HOST, port=0, max_panels_per_address=PANELS)
+    listener = Listener(config, on_event=lambda _e, _p: None)
     await listener.start()
     async with contextlib.AsyncExitStack() as stack:
         panels = []

@@ -544,7 +544,10 @@ class OurServer(Server):
             port=0,
             cloud_ip=HOST,
             cloud_port=ANNOUNCED_PORT,
+            # Every simulated panel connects from 127.0.0.1: one address may hold them all.
             max_connections=self.max_panels + 100,
+            max_unidentified_per_address=self.max_panels + 100,
+            max_panels_per_address=self.max_panels + 100,
         )
         self.listener = Listener(config, on_event=self._on_event, on_message=self._on_message)
         await self.listener.start()

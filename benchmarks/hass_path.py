@@ -406,7 +406,8 @@ async def run(hass: HomeAssistant, figures: Figures, profile: bool) -> None:
     matcher = Matcher()
     panels = [
         Panel(
-            SimulatedPanel(HOST, port, guid=panel_guid(index)),
+            # Each panel from its own loopback address, as panels on a LAN have their own.
+            SimulatedPanel(HOST, port, guid=panel_guid(index), source=f"127.0.9.{index + 1}"),
             timeline(random.Random(SEED + index)),
         )
         for index in range(PANELS)

@@ -106,8 +106,12 @@ class SimulatedPanel:
         report: Callable[[str], None] = lambda _line: None,
         speed: float = 1.0,
         model: PanelModel | None = None,
+        source: str | None = None,
     ) -> None:
-        """`speed` > 1 shortens the scenario's pauses; `model` answers commands."""
+        """`speed` > 1 shortens the scenario's pauses; `model` answers commands.
+
+        `source`: the local address to connect from (panels have one each).
+        """
         self.host = host
         self.port = port
         self.guid = guid
@@ -124,10 +128,13 @@ class SimulatedPanel:
         self._writer: asyncio.StreamWriter | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._local: asyncio.DatagramTransport | None = None
+        self._source = source
 
     async def __aenter__(self) -> SimulatedPanel:
         """Connect, and read what the cloud sends from then on."""
-        self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+        self._reader, self._writer = await asyncio.open_connection(
+            self.host, self.port, local_addr=None if self._source is None else (self._source, 0)
+        )
         self._spawn(self._read())
         return self
 
