@@ -37,6 +37,7 @@ from custom_components.g90_cloud.g90.commands import (
     arm_away,
     arm_home,
     command_frame,
+    decode_history_page,
     decode_reply,
     decode_sensor_page,
     disarm,
@@ -799,3 +800,35 @@ def test_command_frames_read_back_as_their_requests(
     assert isinstance(message, CloudCommand)
     assert (message.sequence, message.code) == (sequence, code)
     assert request_from_command(message) == request
+
+
+# --- history records as events -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        ([3, 33, 1, 1, "Sensor 1", 1630147285, ""], {"type": "alarm", "zone_index": 33}),
+        ([4, 33, 1, 1, "Sensor 1", 1630147285, ""], {"type": "door_open", "zone_index": 33}),
+        ([4, 7, 8, 0, "Hall", 1630147285, ""], {"type": "motion", "zone_index": 7}),
+        ([2, 4, 0, 0, "", 1630147285, ""], {"type": "armed_away", "state": 4}),
+        ([2, 3, 0, 0, "", 1630147285, ""], {"type": "disarmed", "state": 3}),
+        ([1, 0, 0, 0, "", 1630147285, ""], {"type": "sos"}),
+    ],
+)
+def test_a_history_record_is_the_event_the_panel_reported(
+    values: list[object], expected: dict[str, object]
+) -> None:
+    (record,) = decode_history_page(json.dumps([200, [[1, 1, 1], values]])).records
+    event = record.event("GA00000A0000000")
+    assert event is not None
+    fields = event.fields()
+    assert fields["guid"] == "GA00000A0000000"
+    assert fields["panel_time"] == "2021-08-28T10:41:25+00:00"
+    for key, value in expected.items():
+        assert fields[key] == value
+    assert event.raw == json.dumps(values, separators=(",", ":")).encode()
+
+
+def test_a_history_record_of_an_unknown_kind_is_no_event() -> None:
+    assert HistoryRecord(9, 1, 1, 1, "", 1630147285).event(None) is None

@@ -29,7 +29,7 @@ import json
 import re
 from typing import Any, ClassVar, Final
 
-from .events import AlertKind
+from .events import AlertKind, PanelEvent, alert_event
 from .messages import CloudCommand, CommandResponse
 
 PAGE_SIZE: Final = 10
@@ -499,6 +499,17 @@ class HistoryRecord:
             self.timestamp,
             self.other,
         ]
+
+    def event(self, guid: str | None) -> PanelEvent | None:
+        """What the record tells, as the event the panel reported live (None: a kind unknown).
+
+        Its `raw` is the record's JSON text: there is no frame behind it.
+        """
+        raw = (self.raw or _compact(self.values())).encode("utf-8")
+        name = self.zone_name or None
+        return alert_event(
+            self.kind, self.event_id, self.source, self.state, name, self.timestamp, raw, guid
+        )
 
 
 @dataclass(frozen=True, slots=True)

@@ -506,7 +506,24 @@ def _alert_208(data: Any, raw: bytes, guid: str | None) -> PanelEvent | None:
     name = _name(data[4]) if len(data) > 4 else None
     alert_guid = _guid(data[5]) if len(data) > 5 else None
     timestamp = data[6] if len(data) > 6 and _is_int(data[6]) else None
-    guid = guid or alert_guid or None
+    return alert_event(kind, event_id, source, state, name, timestamp, raw, guid or alert_guid)
+
+
+def alert_event(  # noqa: PLR0917 - the fields of an alert, as alerts and history records list them
+    kind: int,
+    event_id: int,
+    source: int,
+    state: int,
+    name: str | None,
+    timestamp: int | None,
+    raw: bytes,
+    guid: str | None,
+) -> PanelEvent | None:
+    """The event of an alert given field by field (a 208 alert, a history record).
+
+    `event_id` is the zone, or for a state change (kind 2) its code. None for
+    a kind nobody has described.
+    """
     if kind == AlertKind.STATE_CHANGE:
         return _state_change_event(event_id, timestamp, raw, guid)
     if kind == AlertKind.ALARM:
