@@ -3,7 +3,8 @@
 Onboards it, creates the G90 Cloud entry through the REST config flow, plays
 the demo scenario with the simulated panel, and checks over the REST API and
 the websocket that the panel device, alarm panel state, zone states and fired
-events are right. Prints one line per check and a closing "N passed, N failed".
+events are right, and that neither HTTP nor the integration raised a repair
+issue. Prints one line per check and a closing "N passed, N failed".
 """
 
 from __future__ import annotations
@@ -54,6 +55,17 @@ async def collect_events(
             data = json.loads(message.data)
             if data.get("type") == "event":
                 into.append(data["event"]["data"])
+
+
+async def check_repairs(rest: HomeAssistantRest, checks: Checks) -> None:
+    """No repair issue about HTTP or the integration (e.g. http.deprecated_yaml)."""
+    issues = (await rest.ws_call("repairs/list_issues"))["issues"]
+    raised = [
+        f"{issue['domain']}.{issue['issue_id']}"
+        for issue in issues
+        if issue["domain"] in {"http", "g90_cloud"}
+    ]
+    checks.expect("no repair issue from http or g90_cloud", raised, [])
 
 
 async def main(url: str, port: int) -> int:
@@ -121,6 +133,7 @@ async def main(url: str, port: int) -> int:
         sos = [e for e in events if e["type"] == "remote_button" and e.get("button") == "sos"]
         names = [event.get("zone_name") for event in sos]
         checks.expect("remote SOS carries its zone name", names, ["Keyfob"])
+        await check_repairs(rest, checks)
     finally:
         await rest.close()
     print(f"{checks.passed} passed, {checks.failed} failed", flush=True)
