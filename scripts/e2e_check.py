@@ -3,12 +3,15 @@
 Onboards it, creates the G90 Cloud entry through the REST config flow, plays
 the demo scenario with the simulated panel, and checks over the REST API and
 the websocket that the panel device, alarm panel state, zone states and fired
-events are right. Prints one line per check and a closing "N passed, N failed".
+events are right, and that neither HTTP nor the integration raised a repair
+issue. Prints the version of the Home Assistant it talks to ("Home Assistant
+X"), one line per check and a closing "N passed, N failed".
 """
 
 from __future__ import annotations
 
 import asyncio
+from importlib import metadata
 import json
 import sys
 from typing import Any
@@ -56,23 +59,48 @@ async def collect_events(
                 into.append(data["event"]["data"])
 
 
+async def check_version(rest: HomeAssistantRest, checks: Checks) -> None:
+    """Print the running Home Assistant's version; it must be the venv's own."""
+    version = (await rest.get("/api/config"))["version"]
+    print(f"Home Assistant {version}", flush=True)
+    # This check runs in the same venv as Home Assistant (scripts/e2e --ha).
+    checks.expect("Home Assistant is the venv's", version, metadata.version("homeassistant"))
+
+
+async def create_entry(rest: HomeAssistantRest, checks: Checks, port: int) -> None:
+    """The G90 Cloud entry, made through the REST config flow; it must load."""
+    settings = {
+        "local_ip": "127.0.0.1",
+        "local_port": port,
+        "cloud_ip": "127.0.0.1",
+        "cloud_port": port,
+        "upstream_port": 5678,
+    }
+    entry_id = await rest.ensure_entry("g90_cloud", settings)
+    entries = await rest.get("/api/config/config_entries/entry")
+    state = next(entry["state"] for entry in entries if entry["entry_id"] == entry_id)
+    checks.expect("config entry created through the REST flow is loaded", state, "loaded")
+
+
+async def check_repairs(rest: HomeAssistantRest, checks: Checks) -> None:
+    """No repair issue about HTTP or the integration (e.g. http.deprecated_yaml)."""
+    issues = (await rest.ws_call("repairs/list_issues"))["issues"]
+    raised = [
+        f"{issue['domain']}.{issue['issue_id']}"
+        for issue in issues
+        if issue["domain"] in {"http", "g90_cloud"}
+    ]
+    checks.expect("no repair issue from http or g90_cloud", raised, [])
+
+
 async def main(url: str, port: int) -> int:
     checks = Checks()
     rest = HomeAssistantRest(url)
     try:
         await rest.wait_ready()
         await rest.onboard_or_login()
-        settings = {
-            "local_ip": "127.0.0.1",
-            "local_port": port,
-            "cloud_ip": "127.0.0.1",
-            "cloud_port": port,
-            "upstream_port": 5678,
-        }
-        entry_id = await rest.ensure_entry("g90_cloud", settings)
-        entries = await rest.get("/api/config/config_entries/entry")
-        state = next(entry["state"] for entry in entries if entry["entry_id"] == entry_id)
-        checks.expect("config entry created through the REST flow is loaded", state, "loaded")
+        await check_version(rest, checks)
+        await create_entry(rest, checks, port)
 
         assert rest.token is not None
         events: list[dict[str, Any]] = []
@@ -121,6 +149,7 @@ async def main(url: str, port: int) -> int:
         sos = [e for e in events if e["type"] == "remote_button" and e.get("button") == "sos"]
         names = [event.get("zone_name") for event in sos]
         checks.expect("remote SOS carries its zone name", names, ["Keyfob"])
+        await check_repairs(rest, checks)
     finally:
         await rest.close()
     print(f"{checks.passed} passed, {checks.failed} failed", flush=True)

@@ -123,7 +123,12 @@ class HomeAssistantRest:
                     return reply.get("result")
 
     async def keep_http_settings(self) -> None:
-        """Confirm the YAML http settings, or Home Assistant reverts them after 5 minutes."""
+        """Confirm pending HTTP settings, or Home Assistant reverts them after 5 minutes.
+
+        Only a config/ made before its HTTP settings moved out of YAML has some
+        (migrated from its http: section); scripts/http_settings.py writes them
+        confirmed.
+        """
         with contextlib.suppress(RuntimeError):  # nothing waiting for confirmation
             await self.ws_call("http/config/promote")
 

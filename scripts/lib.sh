@@ -2,15 +2,33 @@
 # Finds the Python the project uses and enters the project's environment.
 
 G90_REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-G90_VENV="$G90_REPO/.venv"
-# Where setup records which Python the venv belongs to ("host" or the root's path).
-G90_ENV_FILE="$G90_VENV/g90-python"
 # The Debian sid root that provides Python 3.14 on machines that lack it.
 G90_PYTHON_ROOT=${G90_PYTHON_ROOT:-${XDG_CACHE_HOME:-$HOME/.cache}/g90-cloud/python-root}
 G90_MIN_PYTHON="3.14.2"
 
 say() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# The Home Assistant environments (scripts/setup, run and e2e take --ha NAME),
+# each a venv with its own requirements file, whose one pinned line is the
+# Home Assistant it holds:
+#   test    (the default) .venv: requirements_test.txt, where the test plugin
+#           pins the Home Assistant the unit tests and the lint run on;
+#   newest  .venv-newest: requirements_newest.txt, the newest Home Assistant
+#           release, which CI also runs scripts/e2e against.
+g90_select_ha() {
+    case $1 in
+        test) G90_VENV="$G90_REPO/.venv" G90_REQUIREMENTS=requirements_test.txt ;;
+        newest) G90_VENV="$G90_REPO/.venv-newest" G90_REQUIREMENTS=requirements_newest.txt ;;
+        *) die "unknown Home Assistant environment '$1' (--ha test or --ha newest)" ;;
+    esac
+    G90_HA=$1
+    # Where setup records which Python the venv belongs to ("host" or the root's path).
+    G90_ENV_FILE="$G90_VENV/g90-python"
+    # Written by setup once the venv holds everything: the hash of what it installed.
+    G90_STAMP_FILE="$G90_VENV/g90-requirements.sha256"
+}
+g90_select_ha test
 
 # Prints the first Python >= G90_MIN_PYTHON on PATH (or G90_PYTHON), if any.
 find_host_python() {
