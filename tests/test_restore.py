@@ -160,6 +160,33 @@ async def test_state_is_saved_while_running(
         assert stored["zones"]["3"]["on"] is False
 
 
+async def test_a_busy_panel_is_stored_in_time(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    port: int,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A panel reporting every half second does not keep its state from being stored."""
+    key = store_key(init_integration)
+    async with connected_panel(hass, port) as sim:
+        written_after: float | None = None
+        for step in range(1, 21):  # ten seconds of it
+            await send(hass, sim, activity(3, "Garage", AlertSource.SENSOR, step % 2))
+            freezer.tick(timedelta(seconds=0.5))
+            async_fire_time_changed(hass)
+            await hass.async_block_till_done()
+            if written_after is None and key in hass_storage:
+                written_after = step * 0.5
+                hass_storage.pop(key)
+        assert written_after is not None
+        assert written_after <= SAVE_DELAY + 0.5
+        # And again: each write follows the first change after the one before.
+        assert key in hass_storage
+        stored = hass_storage[key]["data"]["panels"][GUID]
+        assert stored["zones"]["3"]["name"] == "Garage"
+
+
 async def test_start_from_stored_state(
     hass: HomeAssistant, mock_config_entry: MockConfigEntry, hass_storage: dict[str, Any]
 ) -> None:

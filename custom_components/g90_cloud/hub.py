@@ -3,7 +3,7 @@
 It keeps the state, devices, entity updates and bus events of one config entry.
 
 Path of an event: listener -> `_on_event` -> `model.apply_event` -> subscribed
-entities notified -> `g90_cloud_event` fired on the bus -> store saved (debounced).
+entities notified -> `g90_cloud_event` fired on the bus -> store saved (soon).
 
 How each panel is connected (peer, packet times, counters) lives in one table,
 the listener's `panels`; the hub reads it there and keeps only what Home
@@ -62,6 +62,7 @@ REPORTED_TWICE = frozenset(
 
 STORAGE_VERSION = 1
 SAVE_DELAY = 5.0
+"""Seconds from the first change to its write; later changes do not postpone it."""
 
 type G90ConfigEntry = ConfigEntry[G90Hub]
 
@@ -124,6 +125,7 @@ class G90Hub:
         self.panels: dict[str, PanelState] = {}
         self.frames: dict[str, deque[MessageRecord]] = {}
         """Each panel's latest frames, for diagnostics."""
+        self._save_pending = False
         self.unattributed_events = 0
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}"
@@ -180,6 +182,7 @@ class G90Hub:
             cancel()
         self._clear_timers.clear()
         await self.listener.close()
+        self._save_pending = False
         await self._store.async_save(self._stored())
 
     # --- subscriptions ------------------------------------------------------------
@@ -403,7 +406,20 @@ class G90Hub:
 
     @callback
     def _save(self) -> None:
-        self._store.async_delay_save(self._stored, SAVE_DELAY)
+        """Have the state written SAVE_DELAY after its first change since the last write.
+
+        Store.async_delay_save postpones its write at every call: a panel that
+        reports more often than the delay would keep its state from ever
+        reaching storage. So it is called once per write, and what is written
+        is read when the write happens.
+        """
+        if not self._save_pending:
+            self._save_pending = True
+            self._store.async_delay_save(self._to_save, SAVE_DELAY)
+
+    def _to_save(self) -> dict[str, Any]:
+        self._save_pending = False
+        return self._stored()
 
     @callback
     def async_forget(self, guid: str, zone_index: int | None = None) -> None:
