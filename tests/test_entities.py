@@ -8,8 +8,14 @@ from datetime import datetime, timedelta
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.alarm_control_panel import AlarmControlPanelState
-from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN, EntityCategory
-from homeassistant.core import HomeAssistant, State
+from homeassistant.const import (
+    EVENT_STATE_CHANGED,
+    STATE_OFF,
+    STATE_ON,
+    STATE_UNKNOWN,
+    EntityCategory,
+)
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, State, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
@@ -510,7 +516,7 @@ async def test_reconnect_after_a_long_silence(
         assert panel_sensor(hass, "connected").state == STATE_ON
         now = dt_util.utcnow().timestamp()
         last = state_of(hass, "sensor", f"{GUID}_last_panel_packet").state
-        assert dt_util.parse_datetime(last).timestamp() == now // 300 * 300
+        assert dt_util.parse_datetime(last).timestamp() == int(now)  # the true time, to the second
 
 
 async def test_silent_panel_is_disconnected(
@@ -573,11 +579,47 @@ async def test_last_panel_packet(
     assert state.name == f"G90 panel {GUID} Last packet from panel"
     moment = dt_util.parse_datetime(state.state)
     assert moment is not None
-    # Coarse: a multiple of five minutes, at most five minutes behind.
-    assert moment.timestamp() % 300 == 0
-    assert before - timedelta(minutes=5) < moment <= dt_util.utcnow()
+    # The true time (a timestamp state shows whole seconds), not rounded to minutes.
+    assert before.replace(microsecond=0) <= moment <= dt_util.utcnow()
     registry = er.async_get(hass)
     assert registry.async_get(state.entity_id).entity_category is EntityCategory.DIAGNOSTIC
+
+
+async def test_last_packet_is_written_at_most_once_a_minute(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    port: int,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A panel heard every half second: the sensor moves once a minute, to a true packet time."""
+    unique_id = f"{GUID}_last_panel_packet"
+    async with connected_panel(hass, port) as panel:
+        written: list[str] = []
+        target = entity_id(hass, "sensor", unique_id)
+
+        @callback
+        def changed(event: Event[EventStateChangedData]) -> None:
+            if event.data["entity_id"] == target and event.data["new_state"] is not None:
+                written.append(event.data["new_state"].state)
+
+        hass.bus.async_listen(EVENT_STATE_CHANGED, changed)
+        for _ in range(240):  # two minutes
+            freezer.tick(timedelta(seconds=0.5))
+            await send(hass, panel)  # a ping
+            async_fire_time_changed(hass)
+            await hass.async_block_till_done()
+        last_ping = dt_util.utcnow()
+        assert 2 <= len(written) <= 3
+        shown = [dt_util.parse_datetime(value) for value in written]
+        assert all(moment is not None for moment in shown)
+        # A minute apart, not rounded to any step.
+        assert shown[1] - shown[0] >= timedelta(seconds=59)
+        # At the end of the minute, the latest.
+        freezer.tick(timedelta(seconds=61))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+        moment = dt_util.parse_datetime(state_of(hass, "sensor", unique_id).state)
+        assert moment == last_ping.replace(microsecond=0)
 
 
 async def test_no_upstream_entities_without_chaining(

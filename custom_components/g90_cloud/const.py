@@ -40,8 +40,8 @@ CONNECTED_WITHIN: Final = 3 * HEARTBEAT
 """A panel counts as connected while heard from within this long."""
 ACTIVITY_CLEARS_AFTER: Final = timedelta(seconds=30)
 """Zones that never report "clear" (motion, sensor activity) turn off after this."""
-PACKET_TIME_RESOLUTION: Final = timedelta(minutes=5)
-"""Last-packet sensors move in steps of this much, so the recorder is not flooded."""
+PACKET_TIME_WRITE_INTERVAL: Final = timedelta(minutes=1)
+"""Last-packet sensors are written at most this often, so the recorder is not flooded."""
 REPEAT_WINDOW: Final = timedelta(seconds=10)
 """The same arming reported again within this long is marked `repeat`."""
 RAW_FRAMES_KEPT: Final = 50

@@ -15,7 +15,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 import logging
 import time
@@ -29,6 +29,7 @@ from homeassistant.helpers import device_registry as dr
 from homeassistant.helpers.dispatcher import async_dispatcher_send
 from homeassistant.helpers.event import async_call_later, async_track_time_interval
 from homeassistant.helpers.storage import Store
+from homeassistant.util import dt as dt_util
 
 from .const import (
     ACTIVITY_CLEARS_AFTER,
@@ -43,7 +44,7 @@ from .const import (
     DOMAIN,
     EVENT_G90,
     HEARTBEAT,
-    PACKET_TIME_RESOLUTION,
+    PACKET_TIME_WRITE_INTERVAL,
     RAW_FRAMES_KEPT,
     REPEAT_WINDOW,
 )
@@ -101,6 +102,15 @@ class NewZone:
     """The event that revealed it (entities added later still show it)."""
 
 
+@dataclass(slots=True)
+class _PacketTimes:
+    """The packet times the last-packet sensors show, written at most once a minute."""
+
+    shown: tuple[datetime | None, datetime | None] = (None, None)
+    written: datetime | None = None
+    timer: CALLBACK_TYPE | None = field(default=None, repr=False)
+
+
 class G90Hub:
     """Owns the listener and the state of every panel of one config entry."""
 
@@ -140,6 +150,7 @@ class G90Hub:
         self._connections_seen: dict[str, int] = {}
         self._shown: dict[str, tuple[object, ...]] = {}
         """Per panel, the live facts its health entities show (see _health)."""
+        self._packet_times: dict[str, _PacketTimes] = {}
         self._connection_waiters: set[asyncio.Future[str]] = set()
         self._clear_timers: dict[tuple[str, int], CALLBACK_TYPE] = {}
         self._unsubscribe: list[CALLBACK_TYPE] = []
@@ -181,6 +192,10 @@ class G90Hub:
         for cancel in self._clear_timers.values():
             cancel()
         self._clear_timers.clear()
+        for times in self._packet_times.values():
+            if times.timer is not None:
+                times.timer()
+                times.timer = None
         await self.listener.close()
         self._save_pending = False
         await self._store.async_save(self._stored())
@@ -233,7 +248,7 @@ class G90Hub:
             panel.firmware = status.firmware
             self._update_firmware(panel)
             self._save()
-        self._shown[panel.guid] = self._health(panel.guid)
+        self._show_health(panel.guid)
         self._notify((panel.guid,))
 
     @callback
@@ -254,24 +269,71 @@ class G90Hub:
     def _refresh_health(self, guid: str) -> None:
         """Write the panel's entities if what they show of its health moved.
 
-        That is: connected again (a panel back after a long silence), or a
-        packet time that moved to its next coarse step; not every packet.
+        That is: connected or disconnected (a panel back after a long silence,
+        the vendor cloud gone), and a first packet time, at once; a newer packet
+        time at most once every PACKET_TIME_WRITE_INTERVAL, the latest one at
+        the end of the interval.
         """
-        health = self._health(guid)
-        if self._shown.get(guid) != health:
-            self._shown[guid] = health
+        if self._shown.get(guid) != self._health(guid):
+            self._show_health(guid)
             self._notify((guid,))
+            return
+        times = self._packet_times.setdefault(guid, _PacketTimes())
+        latest = self._latest_packet_times(guid)
+        now = dt_util.utcnow()
+        if any(
+            old is None and new is not None for old, new in zip(times.shown, latest, strict=True)
+        ):
+            self._show_health(guid)
+            self._notify((guid,))
+            return
+        if times.shown == latest or times.timer is not None:
+            return
+        if times.written is None or times.written + PACKET_TIME_WRITE_INTERVAL <= now:
+            self._show_health(guid)
+            self._notify((guid,))
+            return
+
+        @callback
+        def write(_now: datetime) -> None:
+            times.timer = None
+            if guid in self.panels:
+                self._show_health(guid)
+                self._notify((guid,))
+
+        due = times.written + PACKET_TIME_WRITE_INTERVAL
+        times.timer = async_call_later(self.hass, due - now, write)
+
+    @callback
+    def _show_health(self, guid: str) -> None:
+        """Take the panel's health and packet times as what its entities show from now on."""
+        self._shown[guid] = self._health(guid)
+        times = self._packet_times.setdefault(guid, _PacketTimes())
+        times.shown = self._latest_packet_times(guid)
+        times.written = dt_util.utcnow()
+        if times.timer is not None:
+            times.timer()
+            times.timer = None
 
     def _health(self, guid: str) -> tuple[object, ...]:
         status = self.status(guid)
         if status is None:
             return ()
-        return (
-            self.is_connected(guid),
-            status.upstream_connected,
-            _step(status.last_device_packet),
-            _step(status.last_upstream_packet),
-        )
+        return (self.is_connected(guid), status.upstream_connected)
+
+    def _latest_packet_times(self, guid: str) -> tuple[datetime | None, datetime | None]:
+        status = self.status(guid)
+        if status is None:
+            return (None, None)
+        return (status.last_device_packet, status.last_upstream_packet)
+
+    def packet_times(self, guid: str) -> tuple[datetime | None, datetime | None]:
+        """When the panel, and the vendor cloud for it, were last heard, as shown.
+
+        The true times, written at most once a minute (see _refresh_health).
+        """
+        times = self._packet_times.get(guid)
+        return times.shown if times is not None else (None, None)
 
     @callback
     def _on_event(self, event: PanelEvent, status: PanelStatus | None) -> None:
@@ -530,13 +592,6 @@ def _subscribe[K, F](registry: dict[K, list[F]], key: K, listener: F) -> CALLBAC
 def _heard_lately(status: PanelStatus) -> bool:
     last = status.last_device_packet
     return last is not None and datetime.now(UTC) - last <= CONNECTED_WITHIN
-
-
-def _step(moment: datetime | None) -> int | None:
-    """Which PACKET_TIME_RESOLUTION step a packet time falls in."""
-    if moment is None:
-        return None
-    return int(moment.timestamp() // PACKET_TIME_RESOLUTION.total_seconds())
 
 
 def zone_identifier(guid: str, index: int) -> tuple[str, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from functools import partial
 from typing import override
 
@@ -14,10 +14,9 @@ from homeassistant.components.sensor import (
     SensorEntityDescription,
 )
 from homeassistant.const import EntityCategory
+from homeassistant.helpers.typing import StateType
 
-from .const import PACKET_TIME_RESOLUTION
 from .entity import G90PanelEntity, async_setup_panel_platform
-from .g90.status import PanelStatus
 from .hub import G90Hub
 from .model import PanelState
 
@@ -25,50 +24,40 @@ PARALLEL_UPDATES = 0
 
 
 @dataclass(frozen=True, kw_only=True)
-class PacketTimeDescription(SensorEntityDescription):
-    """Which packet time to show."""
+class G90SensorDescription(SensorEntityDescription):
+    """What a sensor shows, and when it exists."""
 
-    value_fn: Callable[[PanelStatus], datetime | None]
+    value_fn: Callable[[G90Hub, PanelState], StateType | datetime]
     exists_fn: Callable[[G90Hub], bool] = lambda _hub: True
     available_while_silent: bool = False
 
 
-PACKET_SENSORS = (
-    PacketTimeDescription(
+SENSORS = (
+    G90SensorDescription(
         key="last_panel_packet",
         translation_key="last_panel_packet",
-        value_fn=lambda status: status.last_device_packet,
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda hub, panel: hub.packet_times(panel.guid)[0],
         available_while_silent=True,  # when a silent panel was last heard
     ),
-    PacketTimeDescription(
+    G90SensorDescription(
         key="last_upstream_packet",
         translation_key="last_upstream_packet",
-        value_fn=lambda status: status.last_upstream_packet,
+        device_class=SensorDeviceClass.TIMESTAMP,
+        entity_category=EntityCategory.DIAGNOSTIC,
+        value_fn=lambda hub, panel: hub.packet_times(panel.guid)[1],
         exists_fn=lambda hub: hub.chaining,
     ),
 )
 
 
-def coarse(moment: datetime | None) -> datetime | None:
-    """Rounded down to PACKET_TIME_RESOLUTION.
+class G90Sensor(G90PanelEntity, SensorEntity):
+    """A diagnostic value of the panel."""
 
-    The state then changes a few times an hour, not with every packet, so the
-    recorder is not flooded.
-    """
-    if moment is None:
-        return None
-    step = PACKET_TIME_RESOLUTION.total_seconds()
-    return datetime.fromtimestamp(moment.timestamp() // step * step, UTC)
+    entity_description: G90SensorDescription
 
-
-class PacketTimeSensor(G90PanelEntity, SensorEntity):
-    """Diagnostic: last packet time, in coarse steps."""
-
-    _attr_device_class = SensorDeviceClass.TIMESTAMP
-    _attr_entity_category = EntityCategory.DIAGNOSTIC
-    entity_description: PacketTimeDescription
-
-    def __init__(self, hub: G90Hub, panel: PanelState, description: PacketTimeDescription) -> None:
+    def __init__(self, hub: G90Hub, panel: PanelState, description: G90SensorDescription) -> None:
         """One per description."""
         super().__init__(hub, panel, description.key)
         self.entity_description = description
@@ -76,17 +65,14 @@ class PacketTimeSensor(G90PanelEntity, SensorEntity):
 
     @property
     @override
-    def native_value(self) -> datetime | None:
-        """The time, rounded down; unknown until the panel is heard after a start."""
-        status = self.hub.status(self.panel.guid)
-        return coarse(self.entity_description.value_fn(status)) if status else None
+    def native_value(self) -> StateType | datetime:
+        """Read from the panel's state; unknown until the panel has told it."""
+        return self.entity_description.value_fn(self.hub, self.panel)
 
 
-def _panel_entities(hub: G90Hub, panel: PanelState) -> list[PacketTimeSensor]:
+def _panel_entities(hub: G90Hub, panel: PanelState) -> list[G90Sensor]:
     return [
-        PacketTimeSensor(hub, panel, description)
-        for description in PACKET_SENSORS
-        if description.exists_fn(hub)
+        G90Sensor(hub, panel, description) for description in SENSORS if description.exists_fn(hub)
     ]
 
 
