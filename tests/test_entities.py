@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from freezegun.api import FrozenDateTimeFactory
@@ -30,11 +31,13 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.g90_cloud import PLATFORMS
 from custom_components.g90_cloud.const import ACTIVITY_CLEARS_AFTER, DOMAIN
 from custom_components.g90_cloud.g90.aio.simulator import simulate
+from custom_components.g90_cloud.g90.panel_model import DEMO_SENSORS, PanelModel
 from custom_components.g90_cloud.g90.scenarios import SCENARIOS, Pause
 
 from .common import (
     GUID,
     HOST,
+    LISTEN_ONLY,
     AlertSource,
     FakeCloud,
     PeripheralType,
@@ -82,6 +85,7 @@ async def run_demo(hass: HomeAssistant, port: int) -> None:
 # --- devices -----------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("entry_options", [LISTEN_ONLY])  # devices from reports alone
 async def test_devices_after_demo(
     hass: HomeAssistant, init_integration: MockConfigEntry, port: int
 ) -> None:
@@ -124,6 +128,7 @@ async def test_firmware_follows_the_panel(
     assert panel_device(hass, init_integration.entry_id).sw_version == "208"
 
 
+@pytest.mark.parametrize("entry_options", [LISTEN_ONLY])  # reports alone
 async def test_two_panels_two_devices(
     hass: HomeAssistant, init_integration: MockConfigEntry, port: int
 ) -> None:
@@ -164,7 +169,9 @@ async def test_entities_after_demo_snapshot(
     """Every entity of each platform, and its state, after the demo scenario."""
     # The demo's steps without its pauses: frozen time fires no timers.
     steps = [step for step in SCENARIOS["demo"] if not isinstance(step, Pause)]
-    async with connected_panel(hass, port) as panel:
+    # Every sensor enabled: snapshot_platform wants every entity enabled.
+    model = PanelModel(sensors=[replace(s, user_flags=s.user_flags | 1) for s in DEMO_SENSORS])
+    async with connected_panel(hass, port, model=model) as panel:
         await panel.play(steps)
         await hass.async_block_till_done()
         assert panel.result.problems == []
@@ -177,6 +184,7 @@ async def test_entities_after_demo_snapshot(
 # --- alarm panel -------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("entry_options", [LISTEN_ONLY])  # reports alone
 async def test_alarm_panel_follows_the_panel(
     hass: HomeAssistant, init_integration: MockConfigEntry, port: int
 ) -> None:
@@ -441,6 +449,7 @@ async def test_tamper_alarm(
         assert zone_state(hass, 8, "tamper").state == STATE_OFF
 
 
+@pytest.mark.parametrize("entry_options", [LISTEN_ONLY])  # reports alone
 async def test_button_zones_have_battery_only(
     hass: HomeAssistant, init_integration: MockConfigEntry, port: int
 ) -> None:
@@ -534,6 +543,7 @@ async def test_silent_panel_is_disconnected(
         assert init_integration.runtime_data.listener.connections  # the socket is still open
 
 
+@pytest.mark.parametrize("entry_options", [LISTEN_ONLY])  # reports alone
 async def test_panel_health_sensors(
     hass: HomeAssistant, init_integration: MockConfigEntry, port: int
 ) -> None:
@@ -561,6 +571,7 @@ async def test_panel_health_sensors(
             assert entry.entity_category is EntityCategory.DIAGNOSTIC
 
 
+@pytest.mark.parametrize("entry_options", [LISTEN_ONLY])  # reports alone
 async def test_disarm_leaves_unknown_battery_unknown(
     hass: HomeAssistant, init_integration: MockConfigEntry, port: int
 ) -> None:
@@ -665,14 +676,17 @@ async def test_upstream_entities_when_chaining(
     assert state_of(hass, "binary_sensor", f"{GUID}_upstream").state == STATE_OFF
 
 
-async def test_disarm_from_home_assistant_says_it_is_not_supported(
+@pytest.mark.parametrize("entry_options", [LISTEN_ONLY])
+async def test_disarm_when_listening_only_says_so(
     hass: HomeAssistant, init_integration: MockConfigEntry, port: int
 ) -> None:
-    async with connected_panel(hass, port):
+    """Home Assistant always offers disarm; with commands off it says why it cannot."""
+    async with connected_panel(hass, port) as panel:
         alarm_id = entity_id(hass, "alarm_control_panel", f"{GUID}_alarm")
         with pytest.raises(ServiceValidationError) as raised:
             await hass.services.async_call(
                 "alarm_control_panel", "alarm_disarm", {"entity_id": alarm_id}, blocking=True
             )
-        assert raised.value.translation_key == "arming_not_supported"
-        assert "not supported yet" in str(raised.value)
+        assert raised.value.translation_key == "control_off"
+        assert "control channel is off" in str(raised.value)
+        assert panel.result.commands == []  # not even the refresh
