@@ -3,9 +3,10 @@
 Onboards it, creates the G90 Cloud entry through the REST config flow, plays
 the demo scenario with the simulated panel, and checks over the REST API and
 the websocket that the panel device, alarm panel state, zone states and fired
-events are right, and that neither HTTP nor the integration raised a repair
-issue. Prints the version of the Home Assistant it talks to ("Home Assistant
-X"), one line per check and a closing "N passed, N failed".
+events are right; then arms, switches a relay and disarms through the
+actions; and that neither HTTP nor the integration raised a repair issue.
+Prints the version of the Home Assistant it talks to ("Home Assistant X"), one
+line per check and a closing "N passed, N failed".
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from typing import Any
 
 import aiohttp
 
-from custom_components.g90_cloud.g90.aio.simulator import simulate
+from custom_components.g90_cloud.g90.aio.simulator import SimulatedPanel, simulate
 from custom_components.g90_cloud.g90.scenarios import SCENARIOS
 from scripts.ha_rest import HomeAssistantRest
 
@@ -93,6 +94,33 @@ async def check_repairs(rest: HomeAssistantRest, checks: Checks) -> None:
     checks.expect("no repair issue from http or g90_cloud", raised, [])
 
 
+async def control(rest: HomeAssistantRest, port: int, checks: Checks) -> None:
+    """Home Assistant arms the panel, switches a relay, and disarms, through its actions."""
+    panel = SimulatedPanel("127.0.0.1", port, guid=GUID)
+    async with panel:
+        await panel.hello()
+        for _ in range(50):  # the panel's picture is read when it connects
+            if len(panel.model.requests) >= 5:
+                break
+            await asyncio.sleep(0.1)
+        checks.expect(
+            "the panel is read when it connects",
+            [request.code for request in panel.model.requests],
+            [100, 206, 102, 138, 117],
+        )
+        alarm = f"alarm_control_panel.{PANEL}"
+        await rest.call_service("alarm_control_panel", "alarm_arm_away", entity_id=alarm)
+        state = (await rest.get(f"/api/states/{alarm}"))["state"]
+        checks.expect("armed away from Home Assistant", state, "armed_away")
+        await rest.call_service("switch", "turn_on", entity_id="switch.socket")
+        checks.expect("relay switched on", panel.model.relay_states, {(10, 0): True})
+        await rest.call_service("alarm_control_panel", "alarm_disarm", entity_id=alarm)
+        state = (await rest.get(f"/api/states/{alarm}"))["state"]
+        checks.expect("disarmed from Home Assistant", state, "disarmed")
+        sent = [request.params for request in panel.model.requests if request.code == 101]
+        checks.expect("the panel was sent 101 [1] then [3]", sent, [(1,), (3,)])
+
+
 async def main(url: str, port: int) -> int:
     checks = Checks()
     rest = HomeAssistantRest(url)
@@ -149,6 +177,7 @@ async def main(url: str, port: int) -> int:
         sos = [e for e in events if e["type"] == "remote_button" and e.get("button") == "sos"]
         names = [event.get("zone_name") for event in sos]
         checks.expect("remote SOS carries its zone name", names, ["Keyfob"])
+        await control(rest, port, checks)
         await check_repairs(rest, checks)
     finally:
         await rest.close()

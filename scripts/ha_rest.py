@@ -122,6 +122,10 @@ class HomeAssistantRest:
                         raise RuntimeError(f"{kind} failed: {reply.get('error')}")
                     return reply.get("result")
 
+    async def call_service(self, domain: str, service: str, **data: Any) -> Any:
+        """Call an action and wait for it (REST blocks until the action is done)."""
+        return await self._post(f"/api/services/{domain}/{service}", data)
+
     async def keep_http_settings(self) -> None:
         """Confirm pending HTTP settings, or Home Assistant reverts them after 5 minutes.
 

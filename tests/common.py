@@ -17,8 +17,9 @@ from typing import Any
 from homeassistant.core import HomeAssistant
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 
-from custom_components.g90_cloud.const import DOMAIN
+from custom_components.g90_cloud.const import CONF_CONTROL_CHANNEL, DOMAIN, ControlChannel
 from custom_components.g90_cloud.g90.aio.simulator import SimulatedPanel
+from custom_components.g90_cloud.g90.panel_model import PanelModel
 
 from .g90.aio.helpers import FakeCloud, like_the_vendor
 from .g90.frames import (
@@ -36,11 +37,15 @@ GUID_HEX = GUID.encode().hex(" ")
 HOST = "127.0.0.1"
 WAIT = 5.0
 """Upper bound for anything a test waits on."""
+LISTEN_ONLY = {CONF_CONTROL_CHANNEL: ControlChannel.OFF.value}
+"""Options of an entry that sends panels no commands: what it knows comes from their reports
+alone (zones appear when they first report, the state is unknown until reported)."""
 
 __all__ = [
     "GUID",
     "GUID_HEX",
     "HOST",
+    "LISTEN_ONLY",
     "AlertSource",
     "FakeCloud",
     "PeripheralType",
@@ -55,6 +60,7 @@ __all__ = [
     "panel_state",
     "port_is_free",
     "send",
+    "until",
     "wait_for",
     "zone_device",
 ]
@@ -76,13 +82,23 @@ async def send(hass: HomeAssistant, panel: SimulatedPanel, *frames: bytes) -> No
 
 @contextlib.asynccontextmanager
 async def connected_panel(
-    hass: HomeAssistant, port: int, *, guid: str = GUID, firmware: str = "207"
+    hass: HomeAssistant,
+    port: int,
+    *,
+    guid: str = GUID,
+    firmware: str = "207",
+    model: PanelModel | None = None,
 ) -> AsyncIterator[SimulatedPanel]:
-    """A simulated panel connected to the listener on `port`, past its hello."""
-    panel = SimulatedPanel(HOST, port, guid=guid, firmware=firmware)
+    """A simulated panel connected to the listener on `port`, past its hello.
+
+    Home Assistant has read the panel's picture (state, info, sensors, relays,
+    alert switches: the simulated panel answers from `model`, else the demo's)
+    before the test goes on, unless its options turn commands off.
+    """
+    panel = SimulatedPanel(HOST, port, guid=guid, firmware=firmware, model=model)
     async with panel:
         await panel.hello()
-        await hass.async_block_till_done()
+        await hass.async_block_till_done(wait_background_tasks=True)
         assert panel.result.problems == []
         yield panel
     # Let the listener notice the closed connection before the test goes on.
@@ -95,6 +111,19 @@ async def wait_for(hass: HomeAssistant, condition: Any) -> None:
         while not condition():
             await asyncio.sleep(0.01)
             await hass.async_block_till_done()
+
+
+async def until(condition: Any) -> None:
+    """Wait (bounded) until `condition()` is true, not for Home Assistant's jobs.
+
+    For a condition met while a blocking service call is still running: wait_for
+    would wait for the call too.
+    """
+    for _ in range(int(WAIT / 0.01)):
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the condition never held")
 
 
 def port_is_free(port: int) -> bool:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 import socket
+from typing import Any
 from unittest.mock import patch
 
 from homeassistant.const import Platform
@@ -59,15 +60,42 @@ def entry_data(free_port: int) -> dict[str, object]:
 
 
 @pytest.fixture
-def mock_config_entry(entry_data: dict[str, object]) -> MockConfigEntry:
+def entry_options() -> dict[str, Any]:
+    """The entry's options; a test changes them by parametrizing this."""
+    return {}
+
+
+@pytest.fixture
+def mock_config_entry(
+    entry_data: dict[str, object], entry_options: dict[str, Any]
+) -> MockConfigEntry:
     """The config entry under test."""
     return MockConfigEntry(
         domain=DOMAIN,
         title=f"G90 Cloud (port {entry_data[CONF_LOCAL_PORT]})",
         data=entry_data,
+        options=entry_options,
         entry_id="01JG90CLOUDTESTENTRY000000",
         minor_version=2,
     )
+
+
+NO_LAN_PANEL = 9
+"""UDP "discard": nothing answers there. Tests that serve a panel's LAN port patch their own."""
+
+
+@pytest.fixture(autouse=True)
+def lan_commands() -> Iterator[None]:
+    """Commands over the LAN wait milliseconds, not seconds, and reach no panel by default.
+
+    (Panels connect from 127.0.0.1, which is never taken for a LAN address: a
+    test that wants the LAN gives the address in the options.)
+    """
+    with (
+        patch("custom_components.g90_cloud.control.LAN_PORT", NO_LAN_PANEL),
+        patch("custom_components.g90_cloud.control.LAN_WAITS", (0.05, 0.05)),
+    ):
+        yield
 
 
 @pytest.fixture

@@ -25,6 +25,7 @@ from custom_components.g90_cloud.const import CONNECTED_WITHIN, DOMAIN
 
 from .common import (
     GUID,
+    LISTEN_ONLY,
     AlertSource,
     activity,
     connected_panel,
@@ -100,6 +101,7 @@ def count_writes(hass: HomeAssistant, platform: str, unique_id: str) -> list[str
     return writes
 
 
+@pytest.mark.parametrize("entry_options", [LISTEN_ONLY])  # the state it had, not read anew
 async def test_silent_panel_goes_unavailable_and_comes_back(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
@@ -185,6 +187,7 @@ async def test_event_entities_write_once_per_event(
     assert buttons[1:] == [STATE_UNAVAILABLE, buttons[0]]
 
 
+@pytest.mark.parametrize("entry_options", [LISTEN_ONLY])  # the press reveals the zone
 async def test_the_first_press_is_written_once(
     hass: HomeAssistant, init_integration: MockConfigEntry, port: int
 ) -> None:

@@ -25,18 +25,24 @@ from custom_components.g90_cloud.const import (
     CONF_ALLOWED_GUIDS,
     CONF_CLOUD_IP,
     CONF_CLOUD_PORT,
+    CONF_CODE,
+    CONF_CODE_ARM_REQUIRED,
+    CONF_CONTROL_CHANNEL,
     CONF_LOCAL_IP,
     CONF_LOCAL_PORT,
     CONF_PANEL_IP,
+    CONF_PANEL_LAN_ADDRESS,
     CONF_UPSTREAM_HOST,
     CONF_UPSTREAM_PORT,
     DOMAIN,
+    ControlChannel,
 )
 
 from .common import GUID, HOST, connected_panel, port_is_free, send
 
 COMPONENT = Path(config_flow.__file__).parent
 SOURCE_IP = "192.168.1.50"
+CONTROL_OPTIONS = (CONF_CODE, CONF_CODE_ARM_REQUIRED, CONF_CONTROL_CHANNEL, CONF_PANEL_LAN_ADDRESS)
 
 
 def settings(port: int, **overrides: Any) -> dict[str, Any]:
@@ -412,7 +418,7 @@ async def test_options_form_offers_known_panels(
     defaults = form_defaults(result)
     assert defaults[CONF_ALLOWED_GUIDS] == []
     # Only what is optional: the connection settings are changed with Reconfigure.
-    assert form_fields(result) == {CONF_ALLOWED_GUIDS, CONF_PANEL_IP}
+    assert form_fields(result) == {CONF_ALLOWED_GUIDS, CONF_PANEL_IP, *CONTROL_OPTIONS}
 
 
 async def test_options_refuse_connection_settings(
@@ -482,6 +488,81 @@ async def test_options_invalid_guid(
     assert sorted(guid_choices(result)) == sorted([GUID, guid])
     assert form_defaults(result)[CONF_ALLOWED_GUIDS] == [GUID, guid]
     assert suggested(result, CONF_PANEL_IP) == "192.168.1.50"
+
+
+async def test_options_control(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    entry = init_integration
+    result = await start_options(hass, entry)
+    assert suggested(result, CONF_CODE) == ""
+    assert suggested(result, CONF_CODE_ARM_REQUIRED) is True
+    assert suggested(result, CONF_CONTROL_CHANNEL) == ControlChannel.AUTOMATIC
+    assert suggested(result, CONF_PANEL_LAN_ADDRESS) == ""
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"],
+        {
+            CONF_CODE: " 1234 ",
+            CONF_CODE_ARM_REQUIRED: False,
+            CONF_CONTROL_CHANNEL: "connection",
+            CONF_PANEL_LAN_ADDRESS: " 192.168.1.60 ",
+        },
+    )
+    await hass.async_block_till_done()
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    assert entry.options == {
+        CONF_ALLOWED_GUIDS: [],
+        CONF_CODE: "1234",
+        CONF_CODE_ARM_REQUIRED: False,
+        CONF_CONTROL_CHANNEL: "connection",
+        CONF_PANEL_LAN_ADDRESS: "192.168.1.60",
+    }
+    assert entry.runtime_data.control is ControlChannel.CONNECTION  # reloaded with them
+
+    # Shown as saved; an emptied field is not saved.
+    result = await start_options(hass, entry)
+    assert suggested(result, CONF_CODE) == "1234"
+    assert suggested(result, CONF_CODE_ARM_REQUIRED) is False
+    assert suggested(result, CONF_CONTROL_CHANNEL) == "connection"
+    assert suggested(result, CONF_PANEL_LAN_ADDRESS) == "192.168.1.60"
+    await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_CODE: "", CONF_CONTROL_CHANNEL: "off"}
+    )
+    await hass.async_block_till_done()
+    assert entry.options == {CONF_ALLOWED_GUIDS: [], CONF_CONTROL_CHANNEL: "off"}
+    assert not entry.runtime_data.can_control
+
+
+@pytest.mark.parametrize(
+    "address", ["panel.local", "::1", "192.168.1", "0.0.0.0", "255.255.255.255", "224.0.0.1"]
+)
+async def test_options_invalid_lan_address(
+    hass: HomeAssistant, init_integration: MockConfigEntry, address: str
+) -> None:
+    entry = init_integration
+    result = await start_options(hass, entry)
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_PANEL_LAN_ADDRESS: address, CONF_CODE: "1234"}
+    )
+    assert result["type"] is FlowResultType.FORM
+    assert result["errors"] == {CONF_PANEL_LAN_ADDRESS: "invalid_lan_address"}
+    assert entry.options == {}
+    assert suggested(result, CONF_PANEL_LAN_ADDRESS) == address
+    assert suggested(result, CONF_CODE) == "1234"
+
+
+async def test_options_refuse_an_unknown_channel(
+    hass: HomeAssistant, init_integration: MockConfigEntry
+) -> None:
+    result = await start_options(hass, init_integration)
+    with pytest.raises(InvalidData):
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], {CONF_CONTROL_CHANNEL: "carrier pigeon"}
+        )
+
+
+def test_control_channels_are_translated() -> None:
+    strings = json.loads((COMPONENT / "strings.json").read_text())
+    labels = strings["selector"][CONF_CONTROL_CHANNEL]["options"]
+    assert set(labels) == {channel.value for channel in ControlChannel}
 
 
 # --- reconfigure flow --------------------------------------------------------------
@@ -826,7 +907,7 @@ def test_every_field_is_described() -> None:
         assert fields <= set(step["data"])
     assert CONF_PANEL_IP in strings["config"]["step"]["user"]["data"]
     # The options hold only what is optional.
-    assert set(options_step["data"]) == {CONF_ALLOWED_GUIDS, CONF_PANEL_IP}
+    assert set(options_step["data"]) == {CONF_ALLOWED_GUIDS, CONF_PANEL_IP, *CONTROL_OPTIONS}
 
 
 def test_english_translation_matches_strings() -> None:

@@ -10,6 +10,7 @@ import re
 from homeassistant.components.diagnostics import REDACTED
 from homeassistant.core import HomeAssistant
 from homeassistant.setup import async_setup_component
+import pytest
 from pytest_homeassistant_custom_component.common import MockConfigEntry
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
@@ -24,14 +25,25 @@ from custom_components.g90_cloud.const import (
     CONF_CLOUD_PORT,
     CONF_LOCAL_IP,
     CONF_LOCAL_PORT,
+    CONF_PANEL_LAN_ADDRESS,
     CONF_UPSTREAM_HOST,
     CONF_UPSTREAM_PORT,
     RAW_FRAMES_KEPT,
 )
 from custom_components.g90_cloud.g90.aio.simulator import simulate
+from custom_components.g90_cloud.g90.panel_model import DEFAULT_ALERTS, Quirk
 from custom_components.g90_cloud.g90.scenarios import SCENARIOS
 
-from .common import GUID, GUID_HEX, HOST, FakeCloud, connected_panel, send, wait_for
+from .common import (
+    GUID,
+    GUID_HEX,
+    HOST,
+    LISTEN_ONLY,
+    FakeCloud,
+    connected_panel,
+    send,
+    wait_for,
+)
 
 VARIES = props(
     # Free ports picked for the test.
@@ -43,6 +55,8 @@ VARIES = props(
     "last_upstream_packet",
     "time",
     "hex",
+    # Round trips of commands.
+    "seconds",
     # How many frames the vendor cloud sent, and how many we answered ourselves,
     # follow the relay's handling of the first hello (its link may come up after
     # it); the relay's own tests pin that down.
@@ -121,7 +135,8 @@ async def test_diagnostics_after_demo_through_the_cloud(
     assert counters["upstream_frames"] > 0
     assert counters["errors"] == 0
     assert counters["unknown"] == 0
-    assert sorted(zone["index"] for zone in panel["zones"]) == [1, 2, 10, 11]
+    # The demo's zones, and the wired one only the panel's sensor list tells of.
+    assert sorted(zone["index"] for zone in panel["zones"]) == [1, 2, 10, 11, 12]
     front_door = next(zone for zone in panel["zones"] if zone["index"] == 1)
     assert front_door == {
         "index": 1,
@@ -131,7 +146,13 @@ async def test_diagnostics_after_demo_through_the_cloud(
         "latched": False,
         "tamper": False,
         "low_battery": False,
+        "listed": True,
+        "enabled": True,
     }
+    # The panel was read down its own connection, the vendor cloud none the wiser.
+    assert [(c["command"], c["channel"], c["outcome"]) for c in panel["commands"]] == [
+        (code, "connection", "ok") for code in (100, 206, 102, 138, 117)
+    ]
 
     frames = panel["frames"]
     assert len(frames) == RAW_FRAMES_KEPT
@@ -153,6 +174,7 @@ async def test_diagnostics_after_demo_through_the_cloud(
     assert HOST not in json.dumps(data)
 
 
+@pytest.mark.parametrize("entry_options", [LISTEN_ONLY])  # frames of reports alone
 async def test_diagnostics_without_chaining(
     hass: HomeAssistant,
     hass_client: ClientSessionGenerator,
@@ -201,3 +223,58 @@ async def test_diagnostics_hide_the_allow_list(
     assert data["options"][CONF_ALLOWED_GUIDS] == REDACTED
     assert GUID not in text
     assert GUID_HEX not in text
+
+
+@pytest.mark.parametrize("entry_options", [{CONF_PANEL_LAN_ADDRESS: HOST}])
+async def test_diagnostics_show_the_commands(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    init_integration: MockConfigEntry,
+    port: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The last commands per panel, over both channels, and what the panel told of itself."""
+    monkeypatch.setattr("custom_components.g90_cloud.control.CONNECTION_SHARE", 0.2)
+    async with connected_panel(hass, port) as panel:
+        lan_port = await panel.serve_local(HOST)
+        monkeypatch.setattr("custom_components.g90_cloud.control.LAN_PORT", lan_port)
+        panel.model.quirks.append(Quirk(silent=True))  # the settings (106): not down the connection
+        data = await get_diagnostics_for_config_entry(hass, hass_client, init_integration)
+    (status,) = data["panels"]
+    commands = [
+        (command["command"], command["channel"], command["outcome"])
+        for command in status["commands"]
+    ]
+    assert commands == [
+        (100, "connection", "ok"),
+        (206, "connection", "ok"),
+        (102, "connection", "ok"),
+        (138, "connection", "ok"),
+        (117, "connection", "ok"),
+        (106, "connection", "CommandTimeout"),
+        (106, "lan", "ok"),
+    ]
+    for command in status["commands"]:
+        assert set(command) == {"time", "command", "channel", "seconds", "outcome", "reply"}
+        assert command["seconds"] >= 0
+    replies = [command["reply"] for command in status["commands"]]
+    assert replies[1].startswith(f'[206,["{REDACTED}","TSV018-C3SIA"')
+    assert replies[2] == "5 records"
+    assert replies[-1] == "[106,[900,0,0,1,2,2,60,2,0,180,2]]"
+    assert status["host_status"] == {
+        "state": 3,
+        "phone": "",  # redacted when there is one
+        "product_name": "TSV018-C3SIA",
+        "mcu_version": "206",
+        "wifi_version": "206",
+    }
+    assert status["host_info"]["guid"] == REDACTED
+    assert status["host_info"]["battery_voltage"] == "4242"
+    assert status["host_config"]["siren_duration"] == 900
+    assert status["host_config"]["ring_volume"] == 2
+    assert status["alert_flags"] == int(DEFAULT_ALERTS)
+    assert status["lan_address"] is None  # a panel on loopback: only the options give one
+    assert data["options"][CONF_PANEL_LAN_ADDRESS] == REDACTED
+    text = json.dumps(data)
+    for secret in (GUID, GUID_HEX, HOST):
+        assert secret not in text, secret

@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.alarm_control_panel import AlarmControlPanelState
-from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN, EntityCategory
-from homeassistant.core import HomeAssistant, State
+from homeassistant.const import (
+    EVENT_STATE_CHANGED,
+    STATE_OFF,
+    STATE_ON,
+    STATE_UNKNOWN,
+    EntityCategory,
+)
+from homeassistant.core import Event, EventStateChangedData, HomeAssistant, State, callback
 from homeassistant.exceptions import ServiceValidationError
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 from homeassistant.util import dt as dt_util
@@ -24,11 +31,13 @@ from syrupy.assertion import SnapshotAssertion
 from custom_components.g90_cloud import PLATFORMS
 from custom_components.g90_cloud.const import ACTIVITY_CLEARS_AFTER, DOMAIN
 from custom_components.g90_cloud.g90.aio.simulator import simulate
+from custom_components.g90_cloud.g90.panel_model import DEMO_SENSORS, PanelModel
 from custom_components.g90_cloud.g90.scenarios import SCENARIOS, Pause
 
 from .common import (
     GUID,
     HOST,
+    LISTEN_ONLY,
     AlertSource,
     FakeCloud,
     PeripheralType,
@@ -76,6 +85,7 @@ async def run_demo(hass: HomeAssistant, port: int) -> None:
 # --- devices -----------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("entry_options", [LISTEN_ONLY])  # devices from reports alone
 async def test_devices_after_demo(
     hass: HomeAssistant, init_integration: MockConfigEntry, port: int
 ) -> None:
@@ -118,6 +128,7 @@ async def test_firmware_follows_the_panel(
     assert panel_device(hass, init_integration.entry_id).sw_version == "208"
 
 
+@pytest.mark.parametrize("entry_options", [LISTEN_ONLY])  # reports alone
 async def test_two_panels_two_devices(
     hass: HomeAssistant, init_integration: MockConfigEntry, port: int
 ) -> None:
@@ -158,7 +169,9 @@ async def test_entities_after_demo_snapshot(
     """Every entity of each platform, and its state, after the demo scenario."""
     # The demo's steps without its pauses: frozen time fires no timers.
     steps = [step for step in SCENARIOS["demo"] if not isinstance(step, Pause)]
-    async with connected_panel(hass, port) as panel:
+    # Every sensor enabled: snapshot_platform wants every entity enabled.
+    model = PanelModel(sensors=[replace(s, user_flags=s.user_flags | 1) for s in DEMO_SENSORS])
+    async with connected_panel(hass, port, model=model) as panel:
         await panel.play(steps)
         await hass.async_block_till_done()
         assert panel.result.problems == []
@@ -171,6 +184,7 @@ async def test_entities_after_demo_snapshot(
 # --- alarm panel -------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("entry_options", [LISTEN_ONLY])  # reports alone
 async def test_alarm_panel_follows_the_panel(
     hass: HomeAssistant, init_integration: MockConfigEntry, port: int
 ) -> None:
@@ -435,6 +449,7 @@ async def test_tamper_alarm(
         assert zone_state(hass, 8, "tamper").state == STATE_OFF
 
 
+@pytest.mark.parametrize("entry_options", [LISTEN_ONLY])  # reports alone
 async def test_button_zones_have_battery_only(
     hass: HomeAssistant, init_integration: MockConfigEntry, port: int
 ) -> None:
@@ -510,7 +525,7 @@ async def test_reconnect_after_a_long_silence(
         assert panel_sensor(hass, "connected").state == STATE_ON
         now = dt_util.utcnow().timestamp()
         last = state_of(hass, "sensor", f"{GUID}_last_panel_packet").state
-        assert dt_util.parse_datetime(last).timestamp() == now // 300 * 300
+        assert dt_util.parse_datetime(last).timestamp() == int(now)  # the true time, to the second
 
 
 async def test_silent_panel_is_disconnected(
@@ -528,6 +543,7 @@ async def test_silent_panel_is_disconnected(
         assert init_integration.runtime_data.listener.connections  # the socket is still open
 
 
+@pytest.mark.parametrize("entry_options", [LISTEN_ONLY])  # reports alone
 async def test_panel_health_sensors(
     hass: HomeAssistant, init_integration: MockConfigEntry, port: int
 ) -> None:
@@ -555,6 +571,7 @@ async def test_panel_health_sensors(
             assert entry.entity_category is EntityCategory.DIAGNOSTIC
 
 
+@pytest.mark.parametrize("entry_options", [LISTEN_ONLY])  # reports alone
 async def test_disarm_leaves_unknown_battery_unknown(
     hass: HomeAssistant, init_integration: MockConfigEntry, port: int
 ) -> None:
@@ -573,11 +590,47 @@ async def test_last_panel_packet(
     assert state.name == f"G90 panel {GUID} Last packet from panel"
     moment = dt_util.parse_datetime(state.state)
     assert moment is not None
-    # Coarse: a multiple of five minutes, at most five minutes behind.
-    assert moment.timestamp() % 300 == 0
-    assert before - timedelta(minutes=5) < moment <= dt_util.utcnow()
+    # The true time (a timestamp state shows whole seconds), not rounded to minutes.
+    assert before.replace(microsecond=0) <= moment <= dt_util.utcnow()
     registry = er.async_get(hass)
     assert registry.async_get(state.entity_id).entity_category is EntityCategory.DIAGNOSTIC
+
+
+async def test_last_packet_is_written_at_most_once_a_minute(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    port: int,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A panel heard every half second: the sensor moves once a minute, to a true packet time."""
+    unique_id = f"{GUID}_last_panel_packet"
+    async with connected_panel(hass, port) as panel:
+        written: list[str] = []
+        target = entity_id(hass, "sensor", unique_id)
+
+        @callback
+        def changed(event: Event[EventStateChangedData]) -> None:
+            if event.data["entity_id"] == target and event.data["new_state"] is not None:
+                written.append(event.data["new_state"].state)
+
+        hass.bus.async_listen(EVENT_STATE_CHANGED, changed)
+        for _ in range(240):  # two minutes
+            freezer.tick(timedelta(seconds=0.5))
+            await send(hass, panel)  # a ping
+            async_fire_time_changed(hass)
+            await hass.async_block_till_done()
+        last_ping = dt_util.utcnow()
+        assert 2 <= len(written) <= 3
+        shown = [dt_util.parse_datetime(value) for value in written]
+        assert all(moment is not None for moment in shown)
+        # A minute apart, not rounded to any step.
+        assert shown[1] - shown[0] >= timedelta(seconds=59)
+        # At the end of the minute, the latest.
+        freezer.tick(timedelta(seconds=61))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+        moment = dt_util.parse_datetime(state_of(hass, "sensor", unique_id).state)
+        assert moment == last_ping.replace(microsecond=0)
 
 
 async def test_no_upstream_entities_without_chaining(
@@ -623,14 +676,17 @@ async def test_upstream_entities_when_chaining(
     assert state_of(hass, "binary_sensor", f"{GUID}_upstream").state == STATE_OFF
 
 
-async def test_disarm_from_home_assistant_says_it_is_not_supported(
+@pytest.mark.parametrize("entry_options", [LISTEN_ONLY])
+async def test_disarm_when_listening_only_says_so(
     hass: HomeAssistant, init_integration: MockConfigEntry, port: int
 ) -> None:
-    async with connected_panel(hass, port):
+    """Home Assistant always offers disarm; with commands off it says why it cannot."""
+    async with connected_panel(hass, port) as panel:
         alarm_id = entity_id(hass, "alarm_control_panel", f"{GUID}_alarm")
         with pytest.raises(ServiceValidationError) as raised:
             await hass.services.async_call(
                 "alarm_control_panel", "alarm_disarm", {"entity_id": alarm_id}, blocking=True
             )
-        assert raised.value.translation_key == "arming_not_supported"
-        assert "not supported yet" in str(raised.value)
+        assert raised.value.translation_key == "control_off"
+        assert "control channel is off" in str(raised.value)
+        assert panel.result.commands == []  # not even the refresh

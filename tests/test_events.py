@@ -20,6 +20,7 @@ from custom_components.g90_cloud.g90.scenarios import SCENARIOS
 from .common import (
     GUID,
     HOST,
+    LISTEN_ONLY,
     AlertSource,
     PeripheralType,
     activity,
@@ -454,6 +455,7 @@ async def test_remote_seen_before_its_first_press(
         assert event_state(hass, unique_id).attributes["event_type"] == "disarm"
 
 
+@pytest.mark.parametrize("entry_options", [LISTEN_ONLY])  # zones known from reports alone
 async def test_zone_becomes_a_remote(
     hass: HomeAssistant, init_integration: MockConfigEntry, port: int
 ) -> None:
@@ -506,6 +508,7 @@ async def test_rfid_keypad(
     ]
 
 
+@pytest.mark.parametrize("entry_options", [LISTEN_ONLY])  # zones known from reports alone
 async def test_doorbell(hass: HomeAssistant, init_integration: MockConfigEntry, port: int) -> None:
     unique_id = f"{GUID}_zone_12_buttons"
     async with connected_panel(hass, port) as panel:

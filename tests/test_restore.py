@@ -11,6 +11,7 @@ from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNAVAILABLE, STATE_UNKNOWN
 from homeassistant.core import HomeAssistant, State
 from homeassistant.helpers import device_registry as dr, entity_registry as er
+import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_fire_time_changed,
@@ -21,6 +22,7 @@ from custom_components.g90_cloud.hub import SAVE_DELAY
 
 from .common import (
     GUID,
+    LISTEN_ONLY,
     AlertSource,
     PeripheralType,
     activity,
@@ -94,6 +96,8 @@ async def test_restart_keeps_zones_and_state(
         "latched": False,
         "tamper": True,
         "low_battery": False,
+        "listed": True,  # in the panel's sensor list
+        "enabled": True,
     }
 
     assert await hass.config_entries.async_setup(entry.entry_id)
@@ -158,6 +162,33 @@ async def test_state_is_saved_while_running(
         await hass.async_block_till_done()
         stored = hass_storage[store_key(init_integration)]["data"]["panels"][GUID]
         assert stored["zones"]["3"]["on"] is False
+
+
+async def test_a_busy_panel_is_stored_in_time(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    port: int,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A panel reporting every half second does not keep its state from being stored."""
+    key = store_key(init_integration)
+    async with connected_panel(hass, port) as sim:
+        written_after: float | None = None
+        for step in range(1, 21):  # ten seconds of it
+            await send(hass, sim, activity(3, "Garage", AlertSource.SENSOR, step % 2))
+            freezer.tick(timedelta(seconds=0.5))
+            async_fire_time_changed(hass)
+            await hass.async_block_till_done()
+            if written_after is None and key in hass_storage:
+                written_after = step * 0.5
+                hass_storage.pop(key)
+        assert written_after is not None
+        assert written_after <= SAVE_DELAY + 0.5
+        # And again: each write follows the first change after the one before.
+        assert key in hass_storage
+        stored = hass_storage[key]["data"]["panels"][GUID]
+        assert stored["zones"]["3"]["name"] == "Garage"
 
 
 async def test_start_from_stored_state(
@@ -225,6 +256,55 @@ async def test_start_from_stored_state(
     assert not any("GC00000C0000000" in name for _domain, name in identifiers)
 
 
+async def test_start_with_relays_and_info(
+    hass: HomeAssistant, mock_config_entry: MockConfigEntry, hass_storage: dict[str, Any]
+) -> None:
+    """What the panel told when asked comes back too: its info, relays and alert switches."""
+    info = ["", "TSV018-C3SIA", "1.2", "1.1", "206", "206", 3, 3, 0, 2, "4100", 60, 90]
+    hass_storage[store_key(mock_config_entry)] = {
+        "version": 1,
+        "minor_version": 1,
+        "key": store_key(mock_config_entry),
+        "data": {
+            "panels": {
+                GUID: {
+                    "product": "TSV018-C3SIA",
+                    "hardware": "MCU 206, WiFi 206",
+                    "info": info,
+                    "alert_flags": 256,
+                    "lan_address": "192.168.1.50",
+                    "relays": {
+                        "10": {"name": "Socket", "peripheral_type": 128, "on": {"0": True}},
+                        "11": {"name": "Switch", "channels": 2, "on": {"1": False, "5": True}},
+                        "12": {"channels": "two", "on": "yes"},
+                    },
+                },
+                "GB00000B0000000": {
+                    "info": ["too", "short"],
+                    "alert_flags": -1,
+                    "lan_address": "not an address",
+                },
+            }
+        },
+    }
+    mock_config_entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(mock_config_entry.entry_id)
+    await hass.async_block_till_done()
+    hub = mock_config_entry.runtime_data
+    assert panel_device(hass, mock_config_entry.entry_id).model == "TSV018-C3SIA"
+    assert state(hass, "sensor", f"{GUID}_battery_voltage").state == "4100"
+    assert state(hass, "switch", f"{GUID}_relay_10_0").state == STATE_ON
+    assert state(hass, "switch", f"{GUID}_relay_11_0").state == STATE_UNKNOWN
+    assert state(hass, "switch", f"{GUID}_relay_11_1").state == STATE_OFF
+    assert state(hass, "switch", f"{GUID}_relay_12_0").state == STATE_UNKNOWN
+    assert hub.panels[GUID].relays[11].on == {1: False}
+    assert state(hass, "switch", f"{GUID}_alert_door_close").state == STATE_ON
+    assert hub.lan_address(GUID) == "192.168.1.50"
+    other = hub.panels["GB00000B0000000"]
+    assert (other.info, other.alert_flags, other.lan_address) == (None, None, None)
+
+
+@pytest.mark.parametrize("entry_options", [LISTEN_ONLY])  # the restored state, not read anew
 async def test_restored_states_are_shown_for_the_first_window(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,

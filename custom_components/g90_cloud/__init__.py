@@ -22,6 +22,7 @@ PLATFORMS = [
     Platform.BINARY_SENSOR,
     Platform.EVENT,
     Platform.SENSOR,
+    Platform.SWITCH,
 ]
 
 
@@ -100,17 +101,9 @@ async def async_remove_entry(hass: HomeAssistant, entry: G90ConfigEntry) -> None
 async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: G90ConfigEntry, device: dr.DeviceEntry
 ) -> bool:
-    """A panel can be removed while it is not connected; a zone at any time."""
+    """A panel can be removed while it is not connected; a zone or relay at any time."""
     hub = entry.runtime_data
     for domain, identifier in device.identifiers:
-        if domain != DOMAIN:
-            continue
-        guid, _, zone = identifier.partition("_zone_")
-        if zone:
-            hub.async_forget(guid, int(zone))
-            return True
-        if hub.is_connected(guid):
-            return False
-        hub.async_forget(guid)
-        return True
+        if domain == DOMAIN:
+            return hub.async_forget(identifier)
     return True

@@ -4,8 +4,10 @@ The connection settings live in the entry's data: set when it is added,
 changed with Reconfigure. Every field is checked before anything is saved:
 addresses, ports, that the listen port is free right now (and used by no
 other entry), and that chaining does not loop back to us. The options hold
-what is optional: which panels may connect. Both the config and the options
-flow can point a panel at Home Assistant (a one-shot field, never saved).
+what is optional: which panels may connect, and how Home Assistant controls
+them (the code, the control channel, a panel's LAN address). Both the config
+and the options flow can point a panel at Home Assistant (a one-shot field,
+never saved).
 """
 
 from __future__ import annotations
@@ -26,12 +28,16 @@ from homeassistant.config_entries import (
 )
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers.selector import (
+    BooleanSelector,
     NumberSelector,
     NumberSelectorConfig,
     NumberSelectorMode,
     SelectSelector,
     SelectSelectorConfig,
+    SelectSelectorMode,
     TextSelector,
+    TextSelectorConfig,
+    TextSelectorType,
 )
 import probatio
 
@@ -39,14 +45,19 @@ from .const import (
     CONF_ALLOWED_GUIDS,
     CONF_CLOUD_IP,
     CONF_CLOUD_PORT,
+    CONF_CODE,
+    CONF_CODE_ARM_REQUIRED,
+    CONF_CONTROL_CHANNEL,
     CONF_LOCAL_IP,
     CONF_LOCAL_PORT,
     CONF_PANEL_IP,
+    CONF_PANEL_LAN_ADDRESS,
     CONF_UPSTREAM_HOST,
     CONF_UPSTREAM_PORT,
     DEFAULT_LOCAL_IP,
     DOMAIN,
     PANEL_WAIT,
+    ControlChannel,
 )
 from .g90.aio.server import port_available
 from .g90.local import PANEL_LOCAL_PORT
@@ -55,6 +66,13 @@ from .hub import G90Hub, async_lan_address
 from .pointing import Outcome, point_and_wait
 
 PORT_SELECTOR = NumberSelector(NumberSelectorConfig(mode=NumberSelectorMode.BOX, step=1))
+CHANNEL_SELECTOR = SelectSelector(
+    SelectSelectorConfig(
+        options=[channel.value for channel in ControlChannel],
+        mode=SelectSelectorMode.DROPDOWN,
+        translation_key=CONF_CONTROL_CHANNEL,
+    )
+)
 PORT_FIELDS = (CONF_LOCAL_PORT, CONF_CLOUD_PORT, CONF_UPSTREAM_PORT)
 HOSTNAME = re.compile(r"^(?=.{1,253}$)([A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?\.?)+$")
 GUID = re.compile(r"^[A-Za-z0-9]{1,15}$")
@@ -111,6 +129,17 @@ def _settings_schema(defaults: dict[str, Any]) -> probatio.Schema:
             ): PORT_SELECTOR,
         }
     )
+
+
+def _suggested(
+    key: str, typed: dict[str, Any], selector: Any, default: Any = ""
+) -> dict[probatio.Optional, Any]:
+    """An optional field showing what was typed (or saved), without a default of its own.
+
+    So a field the user empties, or a client leaves out, is not saved.
+    """
+    value = typed.get(key, default)
+    return {probatio.Optional(key, description={"suggested_value": value}): selector}
 
 
 def _with_panel_ip(schema: probatio.Schema, typed: dict[str, Any]) -> probatio.Schema:
@@ -341,24 +370,30 @@ class G90CloudConfigFlow(ConfigFlow, PointPanelFlow, domain=DOMAIN):
 
 
 class G90CloudOptionsFlow(OptionsFlowWithReload, PointPanelFlow):
-    """Which panels may connect; and pointing a panel at the running listener."""
+    """Which panels may connect, how they are controlled; and pointing a panel here.
+
+    One form. The control options are saved as given: a field left out (an
+    emptied code or address) is not saved, and its default applies.
+    """
 
     _options: dict[str, Any]
 
     async def async_step_init(self, user_input: dict[str, Any] | None = None) -> ConfigFlowResult:
-        """One form; saving a changed allow-list reloads the entry."""
+        """One form; saving a change reloads the entry."""
         entry = self.config_entry
         errors: dict[str, str] = {}
         typed = user_input or {}
         guids = [str(guid).strip() for guid in typed.get(CONF_ALLOWED_GUIDS) or []]
         if user_input is None:
             guids = list(entry.options.get(CONF_ALLOWED_GUIDS) or [])
+            typed = dict(entry.options)
         else:
             if any(not GUID.match(guid) for guid in guids):
                 errors[CONF_ALLOWED_GUIDS] = "invalid_guid"
+            control = self._control_options(user_input, errors)
             panel_ip = _panel_ip(user_input, errors)
             if not errors:
-                self._options = {CONF_ALLOWED_GUIDS: guids}
+                self._options = {CONF_ALLOWED_GUIDS: guids, **control}
                 if panel_ip:
                     self._settings = await self._settings_in_force()
                     self._panel_ip = panel_ip
@@ -372,12 +407,45 @@ class G90CloudOptionsFlow(OptionsFlowWithReload, PointPanelFlow):
                     SelectSelectorConfig(
                         options=sorted(known | set(guids)), multiple=True, custom_value=True
                     )
-                )
+                ),
+                **_suggested(
+                    CONF_CODE,
+                    typed,
+                    TextSelector(TextSelectorConfig(type=TextSelectorType.PASSWORD)),
+                ),
+                **_suggested(CONF_CODE_ARM_REQUIRED, typed, BooleanSelector(), default=True),
+                **_suggested(
+                    CONF_CONTROL_CHANNEL, typed, CHANNEL_SELECTOR, default=ControlChannel.AUTOMATIC
+                ),
+                **_suggested(CONF_PANEL_LAN_ADDRESS, typed, TextSelector()),
             }
         )
         return self.async_show_form(
             step_id="init", data_schema=_with_panel_ip(schema, typed), errors=errors
         )
+
+    @staticmethod
+    def _control_options(user_input: dict[str, Any], errors: dict[str, str]) -> dict[str, Any]:
+        """The control options given, cleaned; an error for an address that is not IPv4."""
+        options: dict[str, Any] = {}
+        if code := str(user_input.get(CONF_CODE) or "").strip():
+            options[CONF_CODE] = code
+        if CONF_CODE_ARM_REQUIRED in user_input:
+            options[CONF_CODE_ARM_REQUIRED] = bool(user_input[CONF_CODE_ARM_REQUIRED])
+        if CONF_CONTROL_CHANNEL in user_input:
+            options[CONF_CONTROL_CHANNEL] = ControlChannel(user_input[CONF_CONTROL_CHANNEL]).value
+        if address := str(user_input.get(CONF_PANEL_LAN_ADDRESS) or "").strip():
+            parsed = _ip(address)
+            if (
+                parsed is None
+                or parsed.version != 4
+                or parsed.is_unspecified
+                or parsed.is_multicast
+                or parsed.is_reserved  # 255.255.255.255 among them: one panel's, no broadcast
+            ):
+                errors[CONF_PANEL_LAN_ADDRESS] = "invalid_lan_address"
+            options[CONF_PANEL_LAN_ADDRESS] = address
+        return options
 
     async def _settings_in_force(self) -> dict[str, Any]:
         """The listener the panel is pointed at: the running one (the allow-list applies later)."""

@@ -1,4 +1,7 @@
-"""Diagnostics download: settings and options, each panel's state and counters, recent frames."""
+"""Diagnostics download: settings, options, and each panel's state, counters and recent traffic.
+
+Per panel: its last frames, its last commands, and what it last told of itself.
+"""
 
 from __future__ import annotations
 
@@ -8,13 +11,31 @@ from typing import Any
 from homeassistant.components.diagnostics import async_redact_data
 from homeassistant.core import HomeAssistant
 
-from .const import CONF_ALLOWED_GUIDS, CONF_CLOUD_IP, CONF_LOCAL_IP, CONF_UPSTREAM_HOST
+from .const import (
+    CONF_ALLOWED_GUIDS,
+    CONF_CLOUD_IP,
+    CONF_CODE,
+    CONF_LOCAL_IP,
+    CONF_PANEL_LAN_ADDRESS,
+    CONF_UPSTREAM_HOST,
+)
 from .g90.status import PanelStatus
 from .hub import G90ConfigEntry, G90Hub
 from .model import PanelState
 
 REDACTED = "**REDACTED**"
-TO_REDACT = {CONF_UPSTREAM_HOST, CONF_CLOUD_IP, CONF_LOCAL_IP, CONF_ALLOWED_GUIDS, "guid", "peer"}
+TO_REDACT = {
+    CONF_UPSTREAM_HOST,
+    CONF_CLOUD_IP,
+    CONF_LOCAL_IP,
+    CONF_ALLOWED_GUIDS,
+    CONF_CODE,
+    CONF_PANEL_LAN_ADDRESS,
+    "guid",
+    "peer",
+    "lan_address",
+    "phone",
+}
 
 
 def _scrub(text: str, secrets: list[str]) -> str:
@@ -23,6 +44,21 @@ def _scrub(text: str, secrets: list[str]) -> str:
         if secret:
             text = text.replace(secret.encode().hex(" "), REDACTED)
     return text
+
+
+def _scrub_text(text: str, secrets: list[str]) -> str:
+    """Hide GUIDs and addresses in a reply's text."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, REDACTED)
+    return text
+
+
+def _told(value: Any) -> Any:
+    """A reply as its fields (the raw text left out: it repeats them, GUID included)."""
+    if value is None:
+        return None
+    return {key: item for key, item in asdict(value).items() if key != "raw"}
 
 
 def _panel(hub: G90Hub, panel: PanelState, secrets: list[str]) -> dict[str, Any]:
@@ -42,6 +78,23 @@ def _panel(hub: G90Hub, panel: PanelState, secrets: list[str]) -> dict[str, Any]
         "last_upstream_packet": status.last_upstream_packet,
         "counters": asdict(hub.counters(panel.guid)),
         "zones": [zone.to_dict() | {"index": zone.index} for zone in panel.zones.values()],
+        "relays": [relay.to_dict() | {"index": relay.index} for relay in panel.relays.values()],
+        "alert_flags": panel.alert_flags,
+        "lan_address": panel.lan_address,
+        "host_status": _told(hub.host_status.get(panel.guid)),
+        "host_info": _told(panel.info),
+        "host_config": _told(hub.host_config.get(panel.guid)),
+        "commands": [
+            {
+                "time": record.time.isoformat(),
+                "command": record.code,
+                "channel": record.channel,
+                "seconds": record.seconds,
+                "outcome": record.outcome,
+                "reply": _scrub_text(record.reply, secrets),
+            }
+            for record in hub.commands.history.get(panel.guid, ())
+        ],
         "frames": [
             {
                 "time": record.time.isoformat(),
@@ -57,9 +110,20 @@ def _panel(hub: G90Hub, panel: PanelState, secrets: list[str]) -> dict[str, Any]
 async def async_get_config_entry_diagnostics(
     hass: HomeAssistant, entry: G90ConfigEntry
 ) -> dict[str, Any]:
-    """What a bug report needs, without GUIDs or addresses."""
+    """What a bug report needs, without GUIDs or addresses.
+
+    The panels' settings (command 106) are read now, for a connected panel.
+    """
     hub = entry.runtime_data
-    secrets = [*hub.panels, str(hub.settings.get(CONF_CLOUD_IP, ""))]
+    for guid in list(hub.panels):
+        if hub.is_connected(guid):
+            await hub.async_read_host_config(guid)
+    secrets = [
+        *hub.panels,
+        str(hub.settings.get(CONF_CLOUD_IP, "")),
+        *(panel.lan_address or "" for panel in hub.panels.values()),
+        str(entry.options.get(CONF_PANEL_LAN_ADDRESS, "")),
+    ]
     listener = hub.listener
     return {
         "settings": async_redact_data(hub.settings, TO_REDACT),

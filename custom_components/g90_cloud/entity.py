@@ -14,8 +14,17 @@ from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN
 from .g90.events import PanelEvent
-from .hub import G90ConfigEntry, G90Hub, NewZone, zone_identifier
-from .model import PanelState, ZoneState
+from .hub import (
+    G90ConfigEntry,
+    G90Hub,
+    NewRelay,
+    NewZone,
+    relay_identifier,
+    relay_key,
+    relay_unique_id,
+    zone_identifier,
+)
+from .model import PanelState, RelayState, ZoneState
 
 
 class G90PanelEntity(Entity):
@@ -76,14 +85,37 @@ class G90ZoneEntity(G90PanelEntity):
         return (self.panel.guid, str(self.zone.index))
 
 
+class G90RelayEntity(G90PanelEntity):
+    """An entity of one channel of a relay's device (a child of its panel)."""
+
+    def __init__(self, hub: G90Hub, panel: PanelState, relay: RelayState, channel: int) -> None:
+        """One per channel (0-based)."""
+        super().__init__(hub, panel, "")
+        self.relay = relay
+        self.channel = channel
+        self._attr_unique_id = relay_unique_id(panel.guid, relay.index, channel)
+        self._attr_device_info = DeviceInfo(identifiers={relay_identifier(panel.guid, relay.index)})
+
+    @property
+    @override
+    def _update_key(self) -> tuple[str, ...]:
+        return relay_key(self.panel.guid, self.relay.index)
+
+
 type PanelEntities = Callable[[G90Hub, PanelState], Iterable[Entity]]
 type ZoneEntities = Callable[[G90Hub, PanelState, ZoneState, PanelEvent | None], Iterable[Entity]]
+type RelayEntities = Callable[[G90Hub, PanelState, RelayState], Iterable[Entity]]
 
 
 def no_zone_entities(
     _hub: G90Hub, _panel: PanelState, _zone: ZoneState, _event: PanelEvent | None
 ) -> Iterable[Entity]:
     """For platforms with entities on panels only."""
+    return ()
+
+
+def no_relay_entities(_hub: G90Hub, _panel: PanelState, _relay: RelayState) -> Iterable[Entity]:
+    """For platforms without relay entities."""
     return ()
 
 
@@ -94,12 +126,13 @@ async def async_setup_panel_platform(
     *,
     panel_entities: PanelEntities,
     zone_entities: ZoneEntities = no_zone_entities,
+    relay_entities: RelayEntities = no_relay_entities,
 ) -> None:
-    """Add a platform's entities for the panels and zones known now and any that appear.
+    """Add a platform's entities for the panels, zones and relays known now and any that appear.
 
     Each platform binds its own entity factories with `functools.partial`. A
-    zone whose kind becomes known later is offered again; entities already
-    added (by unique id) are not added twice.
+    zone whose kind becomes known later, and a relay whose channels change,
+    are offered again; entities already added (by unique id) are not added twice.
     """
     hub = entry.runtime_data
     added: set[str] = set()
@@ -124,9 +157,16 @@ async def async_setup_panel_platform(
     def add_zone(new: NewZone) -> None:
         add(zone_entities(hub, new.panel, new.zone, new.event))
 
+    @callback
+    def add_relay(new: NewRelay) -> None:
+        add(relay_entities(hub, new.panel, new.relay))
+
     for panel in list(hub.panels.values()):
         add_panel(panel)
         for zone in list(panel.zones.values()):
             add_zone(NewZone(panel, zone))
+        for relay in list(panel.relays.values()):
+            add_relay(NewRelay(panel, relay))
     entry.async_on_unload(async_dispatcher_connect(hass, hub.signal_new_panel, add_panel))
     entry.async_on_unload(async_dispatcher_connect(hass, hub.signal_new_zone, add_zone))
+    entry.async_on_unload(async_dispatcher_connect(hass, hub.signal_new_relay, add_relay))

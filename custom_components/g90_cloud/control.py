@@ -1,0 +1,224 @@
+"""Commands to panels: down each panel's own connection, or over its LAN, one at a time.
+
+The connection is the way panels are reached wherever they are (GSM, behind
+NAT); the LAN (UDP port 12368) is the way panels have long been driven
+locally. In the automatic mode a command goes down the connection, and when
+that fails for want of the connection (not connected, disconnected, no
+answer) it goes again over the LAN, if the panel's LAN address is known.
+
+Every attempt is kept, per panel, for diagnostics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Awaitable, Callable
+from datetime import UTC, datetime
+import time
+from typing import Final, NamedTuple
+
+from homeassistant.exceptions import HomeAssistantError
+
+from .const import COMMANDS_KEPT, DOMAIN, ControlChannel
+from .g90.aio.channel import DEFAULT_TIMEOUT, PanelDisconnected, PanelNotConnected
+from .g90.aio.local import RETRY_WAITS, LocalClient
+from .g90.aio.server import Listener
+from .g90.commands import Command, CommandError, CommandRefused, CommandTimeout, Pager
+from .g90.local import PANEL_LOCAL_PORT
+
+LAN_PORT = PANEL_LOCAL_PORT
+"""The panels' local UDP port (a module setting, so tests can aim at a simulated panel)."""
+LAN_WAITS: tuple[float, ...] = RETRY_WAITS
+"""How long each LAN attempt waits for its reply, in seconds (tests shorten them)."""
+CONNECTION_SHARE: Final = DEFAULT_TIMEOUT
+"""Seconds the connection gets when the LAN can take over: the rest is the LAN's."""
+REPLY_KEPT: Final = 300
+"""Characters of each reply kept for diagnostics."""
+
+MISSING_CONNECTION: Final = (PanelNotConnected, PanelDisconnected, CommandTimeout)
+"""Failures of the connection itself, after which the LAN may still reach the panel."""
+
+
+class NoLanAddress(CommandError):
+    """The command would go over the LAN, and the panel's LAN address is not known."""
+
+    def __init__(self, code: int, guid: str) -> None:
+        """`guid`: the panel asked for."""
+        super().__init__(code, f"command {code}: the LAN address of panel {guid} is not known")
+
+
+class LanUnusable(CommandError):
+    """The LAN socket failed (no route, no interface)."""
+
+
+class CommandRecord(NamedTuple):
+    """One attempt at a command, for diagnostics."""
+
+    time: datetime
+    code: int
+    channel: str
+    """"connection" or "lan"."""
+    seconds: float
+    """Round trip, or how long it took to fail."""
+    outcome: str
+    """"ok", or the error's name."""
+    reply: str
+    """The reply's text (refusals and malformed replies included), shortened."""
+
+
+class _Capture[T]:
+    """A reply decoder that keeps the text it read."""
+
+    def __init__(self, decode: Callable[[str], T]) -> None:
+        self._decode = decode
+        self.text = ""
+
+    def __call__(self, text: str) -> T:
+        self.text = text
+        return self._decode(text)
+
+
+class PanelCommands:
+    """Sends commands to the panels of one listener, by the channel the options chose."""
+
+    def __init__(
+        self,
+        listener: Listener,
+        channel: ControlChannel,
+        lan_address: Callable[[str], str | None],
+    ) -> None:
+        """`lan_address(guid)`: where the panel answers on the LAN, if known."""
+        self.channel = channel
+        self._listener = listener
+        self._lan_address = lan_address
+        self._lan = LocalClient(waits=LAN_WAITS)
+        self._locks: dict[str, asyncio.Lock] = {}
+        self.history: dict[str, deque[CommandRecord]] = {}
+        """Each panel's latest attempts, oldest first."""
+
+    async def run[T](self, guid: str, command: Command[T], *, timeout: float) -> T:
+        """Send one command; its reply, read. `timeout` bounds everything, the LAN included.
+
+        Raises CommandError: PanelNotConnected, PanelDisconnected,
+        CommandTimeout, NoLanAddress, LanUnusable or a ReplyError.
+        """
+        capture = _Capture(command.decode)
+        captured = Command(command.request, capture)
+        return await self._send(
+            guid,
+            command.request.code,
+            timeout,
+            over_connection=lambda seconds: self._listener.run(guid, captured, timeout=seconds),
+            over_lan=lambda host, seconds: self._lan.run(
+                host, captured, port=LAN_PORT, timeout=seconds
+            ),
+            describe=lambda _reply: capture.text,
+        )
+
+    async def fetch[R](
+        self, guid: str, pager: Callable[[], Pager[R]], *, timeout: float
+    ) -> tuple[R, ...]:
+        """Every record of a list (`pager` makes a fresh pager for each try); raises as `run`."""
+        code = pager().code
+        return await self._send(
+            guid,
+            code,
+            timeout,
+            over_connection=lambda seconds: self._listener.fetch(guid, pager(), timeout=seconds),
+            over_lan=lambda host, seconds: self._lan.fetch(
+                host, pager(), port=LAN_PORT, timeout=seconds
+            ),
+            describe=lambda records: f"{len(records)} records",
+        )
+
+    async def _send[T](
+        self,
+        guid: str,
+        code: int,
+        timeout: float,
+        *,
+        over_connection: Callable[[float], Awaitable[T]],
+        over_lan: Callable[[str, float], Awaitable[T]],
+        describe: Callable[[T], str],
+    ) -> T:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        lan = self._lan_address(guid) if self.channel is not ControlChannel.CONNECTION else None
+        try:
+            async with asyncio.timeout_at(deadline), self._locks.setdefault(guid, asyncio.Lock()):
+                if self.channel is not ControlChannel.LAN:
+                    share = deadline - loop.time()
+                    if lan is not None:
+                        share = min(share, CONNECTION_SHARE)
+                    try:
+                        return await self._attempt(
+                            guid, code, "connection", over_connection(share), describe
+                        )
+                    except MISSING_CONNECTION:
+                        if lan is None:
+                            raise
+                if lan is None:
+                    raise NoLanAddress(code, guid)
+                return await self._attempt(
+                    guid, code, "lan", over_lan(lan, deadline - loop.time()), describe
+                )
+        except CommandError:
+            raise
+        except TimeoutError as err:  # the whole budget ran out (waiting for the panel's turn)
+            raise CommandTimeout(code, 0) from err
+
+    async def _attempt[T](
+        self,
+        guid: str,
+        code: int,
+        channel: str,
+        work: Awaitable[T],
+        describe: Callable[[T], str],
+    ) -> T:
+        started = time.monotonic()
+        outcome, reply = "cancelled", ""
+        try:
+            result = await work
+        except CommandError as err:
+            outcome, reply = type(err).__name__, getattr(err, "raw", "")
+            raise
+        except (OSError, ValueError) as err:  # the LAN socket, or an address it cannot use
+            outcome, reply = type(err).__name__, str(err)
+            raise LanUnusable(code, f"command {code}: {err}") from err
+        else:
+            outcome, reply = "ok", describe(result)
+            return result
+        finally:
+            history = self.history.get(guid)
+            if history is None:
+                history = self.history[guid] = deque(maxlen=COMMANDS_KEPT)
+            history.append(
+                CommandRecord(
+                    datetime.now(UTC),
+                    code,
+                    channel,
+                    round(time.monotonic() - started, 3),
+                    outcome,
+                    reply[:REPLY_KEPT],
+                )
+            )
+
+
+def command_failed(err: CommandError, guid: str, timeout: float) -> HomeAssistantError:
+    """The error to show a person whose command failed, in their language."""
+    placeholders = {"guid": guid, "code": str(err.code), "seconds": f"{timeout:g}"}
+    if isinstance(err, PanelNotConnected | NoLanAddress):
+        key = "panel_not_connected"
+    elif isinstance(err, PanelDisconnected):
+        key = "panel_disconnected"
+    elif isinstance(err, CommandTimeout):
+        key = "command_timeout"
+    elif isinstance(err, CommandRefused):
+        key = "command_refused"
+    else:
+        key = "command_failed"
+        placeholders["error"] = str(err)
+    return HomeAssistantError(
+        translation_domain=DOMAIN, translation_key=key, translation_placeholders=placeholders
+    )
