@@ -28,8 +28,13 @@ from custom_components.g90_cloud.const import (
     CONF_CODE,
     CONF_CODE_ARM_REQUIRED,
     CONF_CONTROL_CHANNEL,
+    CONF_HELLO_TIMEOUT,
+    CONF_LIMITS,
     CONF_LOCAL_IP,
     CONF_LOCAL_PORT,
+    CONF_MAX_CONNECTIONS,
+    CONF_MAX_PANELS_PER_ADDRESS,
+    CONF_MAX_STRANGERS_PER_ADDRESS,
     CONF_PANEL_IP,
     CONF_PANEL_LAN_ADDRESS,
     CONF_UPSTREAM_HOST,
@@ -418,7 +423,7 @@ async def test_options_form_offers_known_panels(
     defaults = form_defaults(result)
     assert defaults[CONF_ALLOWED_GUIDS] == []
     # Only what is optional: the connection settings are changed with Reconfigure.
-    assert form_fields(result) == {CONF_ALLOWED_GUIDS, CONF_PANEL_IP, *CONTROL_OPTIONS}
+    assert form_fields(result) == {CONF_ALLOWED_GUIDS, CONF_PANEL_IP, *CONTROL_OPTIONS, CONF_LIMITS}
 
 
 async def test_options_refuse_connection_settings(
@@ -914,3 +919,35 @@ def test_english_translation_matches_strings() -> None:
     strings = json.loads((COMPONENT / "strings.json").read_text())
     english = json.loads((COMPONENT / "translations" / "en.json").read_text())
     assert english == strings
+
+
+async def test_options_limits(hass: HomeAssistant, init_integration: MockConfigEntry) -> None:
+    """The listener's limits: shown with their defaults, saved when changed, applied."""
+    entry = init_integration
+    result = await start_options(hass, entry)
+    limits = {
+        CONF_MAX_CONNECTIONS: 300.0,  # as the number selector gives them
+        CONF_MAX_STRANGERS_PER_ADDRESS: 8.0,  # the default: not saved
+        CONF_MAX_PANELS_PER_ADDRESS: 4.0,
+        CONF_HELLO_TIMEOUT: 20.0,
+    }
+    result = await hass.config_entries.options.async_configure(
+        result["flow_id"], {CONF_LIMITS: limits}
+    )
+    assert result["type"] is FlowResultType.CREATE_ENTRY
+    await hass.async_block_till_done()
+    assert entry.options[CONF_LIMITS] == {
+        CONF_MAX_CONNECTIONS: 300,
+        CONF_MAX_PANELS_PER_ADDRESS: 4,
+        CONF_HELLO_TIMEOUT: 20,
+    }
+    config = entry.runtime_data.listener.config
+    assert (config.max_connections, config.max_unidentified_per_address) == (300, 8)
+    assert (config.max_panels_per_address, config.hello_timeout) == (4, 20.0)
+    # Shown again with what was saved; out of range is refused, nothing saved.
+    result = await start_options(hass, entry)
+    with pytest.raises(InvalidData):
+        await hass.config_entries.options.async_configure(
+            result["flow_id"], {CONF_LIMITS: {**limits, CONF_HELLO_TIMEOUT: 0}}
+        )
+    assert entry.options[CONF_LIMITS][CONF_HELLO_TIMEOUT] == 20

@@ -13,10 +13,11 @@ never saved).
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 import errno
 import ipaddress
 import re
-from typing import Any, override
+from typing import Any, Final, override
 
 from homeassistant.config_entries import (
     ConfigEntry,
@@ -27,6 +28,7 @@ from homeassistant.config_entries import (
     OptionsFlowWithReload,
 )
 from homeassistant.core import HomeAssistant, callback
+from homeassistant.data_entry_flow import section
 from homeassistant.helpers.selector import (
     BooleanSelector,
     NumberSelector,
@@ -48,8 +50,13 @@ from .const import (
     CONF_CODE,
     CONF_CODE_ARM_REQUIRED,
     CONF_CONTROL_CHANNEL,
+    CONF_HELLO_TIMEOUT,
+    CONF_LIMITS,
     CONF_LOCAL_IP,
     CONF_LOCAL_PORT,
+    CONF_MAX_CONNECTIONS,
+    CONF_MAX_PANELS_PER_ADDRESS,
+    CONF_MAX_STRANGERS_PER_ADDRESS,
     CONF_PANEL_IP,
     CONF_PANEL_LAN_ADDRESS,
     CONF_UPSTREAM_HOST,
@@ -59,7 +66,7 @@ from .const import (
     PANEL_WAIT,
     ControlChannel,
 )
-from .g90.aio.server import port_available
+from .g90.aio.server import ListenerConfig, port_available
 from .g90.local import PANEL_LOCAL_PORT
 from .g90.wire import DEFAULT_PORT
 from .hub import G90Hub, async_lan_address
@@ -369,6 +376,49 @@ class G90CloudConfigFlow(ConfigFlow, PointPanelFlow, domain=DOMAIN):
         )
 
 
+LIMIT_FIELDS: Final[dict[str, tuple[float, float]]] = {
+    CONF_MAX_CONNECTIONS: (1, 10_000),
+    CONF_MAX_STRANGERS_PER_ADDRESS: (1, 1_000),
+    CONF_MAX_PANELS_PER_ADDRESS: (1, 10_000),
+    CONF_HELLO_TIMEOUT: (1, 600),
+}
+"""The listener's limits (options, "limits" section): each field's range."""
+
+
+def _limit_defaults() -> dict[str, float]:
+    defaults = ListenerConfig()
+    return {
+        CONF_MAX_CONNECTIONS: defaults.max_connections,
+        CONF_MAX_STRANGERS_PER_ADDRESS: defaults.max_unidentified_per_address,
+        CONF_MAX_PANELS_PER_ADDRESS: defaults.max_panels_per_address,
+        CONF_HELLO_TIMEOUT: defaults.hello_timeout,
+    }
+
+
+def _limits_schema(saved: Mapping[str, Any]) -> probatio.Schema:
+    """The limits section: each number with its range, the saved value or the default."""
+    values = _limit_defaults() | dict(saved)
+    return probatio.Schema(
+        {
+            probatio.Required(key, default=values[key]): NumberSelector(
+                NumberSelectorConfig(mode=NumberSelectorMode.BOX, min=low, max=high, step=1)
+            )
+            for key, (low, high) in LIMIT_FIELDS.items()
+        }
+    )
+
+
+def _limits(user_input: Mapping[str, Any]) -> dict[str, int]:
+    """The limits given that differ from the defaults (the rest follows the defaults)."""
+    given = user_input.get(CONF_LIMITS) or {}
+    defaults = _limit_defaults()
+    return {
+        key: int(given[key])
+        for key in LIMIT_FIELDS
+        if key in given and int(given[key]) != defaults[key]
+    }
+
+
 class G90CloudOptionsFlow(OptionsFlowWithReload, PointPanelFlow):
     """Which panels may connect, how they are controlled; and pointing a panel here.
 
@@ -394,6 +444,8 @@ class G90CloudOptionsFlow(OptionsFlowWithReload, PointPanelFlow):
             panel_ip = _panel_ip(user_input, errors)
             if not errors:
                 self._options = {CONF_ALLOWED_GUIDS: guids, **control}
+                if limits := _limits(user_input):
+                    self._options[CONF_LIMITS] = limits
                 if panel_ip:
                     self._settings = await self._settings_in_force()
                     self._panel_ip = panel_ip
@@ -418,6 +470,9 @@ class G90CloudOptionsFlow(OptionsFlowWithReload, PointPanelFlow):
                     CONF_CONTROL_CHANNEL, typed, CHANNEL_SELECTOR, default=ControlChannel.AUTOMATIC
                 ),
                 **_suggested(CONF_PANEL_LAN_ADDRESS, typed, TextSelector()),
+                probatio.Optional(CONF_LIMITS): section(
+                    _limits_schema(typed.get(CONF_LIMITS) or {}), {"collapsed": True}
+                ),
             }
         )
         return self.async_show_form(

@@ -36,6 +36,12 @@ CONF_CODE_ARM_REQUIRED: Final = "code_arm_required"
 CONF_CONTROL_CHANNEL: Final = "control_channel"
 """Options: how commands reach the panels (see ControlChannel)."""
 CONF_PANEL_LAN_ADDRESS: Final = "panel_lan_address"
+CONF_LIMITS: Final = "limits"
+"""Options, in their own section: the listener's limits against a hostile network."""
+CONF_MAX_CONNECTIONS: Final = "max_connections"
+CONF_MAX_STRANGERS_PER_ADDRESS: Final = "max_strangers_per_address"
+CONF_MAX_PANELS_PER_ADDRESS: Final = "max_panels_per_address"
+CONF_HELLO_TIMEOUT: Final = "hello_timeout"
 """Options: the panel's LAN address for commands over UDP, when its connection does not tell."""
 
 

@@ -46,12 +46,18 @@ from .const import (
     CONF_CLOUD_IP,
     CONF_CLOUD_PORT,
     CONF_CONTROL_CHANNEL,
+    CONF_HELLO_TIMEOUT,
+    CONF_LIMITS,
     CONF_LOCAL_IP,
     CONF_LOCAL_PORT,
+    CONF_MAX_CONNECTIONS,
+    CONF_MAX_PANELS_PER_ADDRESS,
+    CONF_MAX_STRANGERS_PER_ADDRESS,
     CONF_PANEL_LAN_ADDRESS,
     CONF_UPSTREAM_HOST,
     CONF_UPSTREAM_PORT,
     CONNECTED_WITHIN,
+    DEFAULT_LOCAL_IP,
     DOMAIN,
     DOOR_CLEARS_AFTER,
     EVENT_G90,
@@ -125,18 +131,30 @@ type G90ConfigEntry = ConfigEntry[G90Hub]
 
 
 def listener_config(
-    settings: Mapping[str, Any], allowed_guids: Iterable[str] = ()
+    settings: Mapping[str, Any],
+    allowed_guids: Iterable[str] = (),
+    limits: Mapping[str, Any] | None = None,
 ) -> ListenerConfig:
-    """The listener's configuration from the entry's connection settings and allow-list."""
+    """The listener's configuration from the entry's connection settings and options."""
     allowed = frozenset(allowed_guids)
+    limits = limits or {}
+    defaults = ListenerConfig()
     return ListenerConfig(
-        host=settings.get(CONF_LOCAL_IP) or "0.0.0.0",
+        host=settings.get(CONF_LOCAL_IP) or DEFAULT_LOCAL_IP,
         port=int(settings.get(CONF_LOCAL_PORT, DEFAULT_PORT)),
         cloud_ip=settings[CONF_CLOUD_IP],
         cloud_port=int(settings.get(CONF_CLOUD_PORT, DEFAULT_PORT)),
         upstream_host=settings.get(CONF_UPSTREAM_HOST) or None,
         upstream_port=int(settings.get(CONF_UPSTREAM_PORT, DEFAULT_PORT)),
         allowed_guids=allowed or None,
+        max_connections=int(limits.get(CONF_MAX_CONNECTIONS, defaults.max_connections)),
+        max_unidentified_per_address=int(
+            limits.get(CONF_MAX_STRANGERS_PER_ADDRESS, defaults.max_unidentified_per_address)
+        ),
+        max_panels_per_address=int(
+            limits.get(CONF_MAX_PANELS_PER_ADDRESS, defaults.max_panels_per_address)
+        ),
+        hello_timeout=float(limits.get(CONF_HELLO_TIMEOUT, defaults.hello_timeout)),
     )
 
 
@@ -201,7 +219,11 @@ class G90Hub:
             self.settings[CONF_CLOUD_IP] = lan_address or "127.0.0.1"
         self.chaining = bool(self.settings.get(CONF_UPSTREAM_HOST))
         self.listener = Listener(
-            listener_config(self.settings, entry.options.get(CONF_ALLOWED_GUIDS) or ()),
+            listener_config(
+                self.settings,
+                entry.options.get(CONF_ALLOWED_GUIDS) or (),
+                entry.options.get(CONF_LIMITS),
+            ),
             on_event=self._on_event,
             on_message=self._on_message,
             on_panel=self._on_panel,
