@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 import errno
 import logging
+from typing import Final
 
 from ..commands import Command, Pager
 from ..events import PanelEvent
@@ -29,6 +30,8 @@ _LOGGER = logging.getLogger(__name__)
 
 EventCallback = Callable[[PanelEvent, PanelStatus | None], None]
 MessageCallback = Callable[[MessageRecord], None]
+ACCEPT_BACKLOG: Final = 4096
+"""Connections the kernel may queue before they are accepted (capped by somaxconn)."""
 PanelCallback = Callable[[PanelStatus], None]
 
 
@@ -195,7 +198,9 @@ class Listener:
                 self.config.host,
                 self.config.port,
                 reuse_address=True,
-                backlog=min(self.config.max_connections, 1024),
+                # A deep accept queue: a burst of connections from one peer (which
+                # admit() then sheds) must not crowd a panel's out in the kernel.
+                backlog=ACCEPT_BACKLOG,
             )
         except OSError as err:
             raise ListenerBindError(self.config.host, self.config.port, err) from err
