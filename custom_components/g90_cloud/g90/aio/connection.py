@@ -5,8 +5,8 @@ to the owner at once (they never wait for the cloud) -> each frame relayed to
 the cloud when chaining, else our replies written back, one write per read.
 
 Fairness: at most `frames_per_turn` frames are served per turn of the event
-loop; a connection with more waiting stops being read and carries on at the
-next turn, after every other connection has had its turn. A peer sending
+loop; a connection with more waiting carries on at the next turn, after every
+other connection has had its turn, and is not read meanwhile. A peer sending
 faster than that is slowed down by TCP itself.
 
 Flow control: when the panel stops reading what we send, its transport pauses
@@ -121,8 +121,10 @@ class PanelConnection(asyncio.Protocol):
         self._held_bytes = 0
         self._deadline: asyncio.TimerHandle | None = None
         self._stuck_timer: asyncio.TimerHandle | None = None
-        self._backlogged = False
-        """More frames wait in the session than one turn serves: reading is paused."""
+        self._next_turn: asyncio.Handle | None = None
+        """The rest of what the panel sent waits for this turn of the loop."""
+        self._held_back = False
+        """Reading paused: bytes came while a turn was still due."""
         self._closed: asyncio.Future[None] = self._loop.create_future()
         self.upstream: CloudRelay | None = None
         """The relay to the vendor cloud, when chaining (opened once the panel is identified)."""
@@ -178,7 +180,16 @@ class PanelConnection(asyncio.Protocol):
         self.last_read = self._loop.time()
         if self.panel is not None:
             self.panel.last_device_packet = datetime.now(UTC)
-        self._serve(data)
+        if self._next_turn is None:
+            self._serve(data)
+            return
+        # Still more than a turn's worth waiting: keep these bytes for that turn
+        # and read nothing more until it is served (TCP then slows the sender).
+        self.session.receive(data, 0)
+        if not self._held_back:
+            self._held_back = True
+            assert self._transport is not None
+            self._transport.pause_reading()
 
     @override
     def eof_received(self) -> bool:
@@ -200,7 +211,7 @@ class PanelConnection(asyncio.Protocol):
         if self._stuck_timer is not None:
             self._stuck_timer.cancel()
             self._stuck_timer = None
-        if self._transport is not None and not self._backlogged:
+        if self._transport is not None and not self._held_back:
             self._transport.resume_reading()
         if self.upstream is not None:
             self.upstream.resume()
@@ -212,7 +223,7 @@ class PanelConnection(asyncio.Protocol):
         if exc is not None:
             _LOGGER.debug("Connection with %s lost: %s", self._name, exc)
         self._transport = None
-        for timer in (self._stuck_timer, self._deadline):
+        for timer in (self._stuck_timer, self._deadline, self._next_turn):
             if timer is not None:
                 timer.cancel()
         self.commands.close()
@@ -312,20 +323,16 @@ class PanelConnection(asyncio.Protocol):
                 error,
             )
             self.close()
-        elif len(items) == limit:
-            self._carry_on_next_turn()
-        elif self._backlogged:
-            self._backlogged = False
+        elif len(items) == limit:  # more may wait: served after the other connections
+            self._next_turn = self._loop.call_soon(self._serve_next_turn)
+        elif self._held_back:
+            self._held_back = False
             if self._stuck_timer is None and self._transport is not None:
                 self._transport.resume_reading()
 
-    def _carry_on_next_turn(self) -> None:
-        """More may wait: read nothing new, serve the rest after the other connections."""
-        if not self._backlogged:
-            self._backlogged = True
-            assert self._transport is not None
-            self._transport.pause_reading()
-        self._loop.call_soon(self._serve, b"")
+    def _serve_next_turn(self) -> None:
+        self._next_turn = None
+        self._serve(b"")
 
     def _notable(self, item: Inbound, now: datetime) -> bool:
         """A hello, a command response, or a frame we cannot read; False: keep it from the cloud.

@@ -62,7 +62,7 @@ class ListenerConfig:
     """Connections from one address that have not said hello yet; the oldest makes room."""
     max_panels_per_address: int = 32
     """Panels (identified connections) from one address; more are refused."""
-    frames_per_turn: int = 64
+    frames_per_turn: int = 256
     """Frames served per connection per turn of the event loop (fairness)."""
     reply_timeout: float = 5.0
     """How long the upstream may take to answer before we answer ourselves."""
