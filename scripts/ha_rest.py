@@ -150,6 +150,15 @@ class HomeAssistantRest:
             reply.raise_for_status()
             return await reply.text()
 
+    async def set_options(self, entry_id: str, options: dict[str, Any]) -> None:
+        """Save a config entry's options through its options flow, as the Configure form does."""
+        flow = await self._post("/api/config/config_entries/options/flow", {"handler": entry_id})
+        result = await self._post(
+            f"/api/config/config_entries/options/flow/{flow['flow_id']}", options
+        )
+        if result["type"] != "create_entry":
+            raise RuntimeError(f"options flow did not save: {result}")
+
     async def ensure_entry(self, domain: str, settings: dict[str, Any]) -> str:
         """The domain's config entry id, creating it through the config flow if needed."""
         entries = await self.get("/api/config/config_entries/entry")
