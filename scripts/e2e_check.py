@@ -83,6 +83,17 @@ async def create_entry(rest: HomeAssistantRest, checks: Checks, port: int) -> No
     checks.expect("config entry created through the REST flow is loaded", state, "loaded")
 
 
+async def check_offline(rest: HomeAssistantRest, checks: Checks) -> None:
+    """Onboarding set up nothing that reaches beyond 127.0.0.1 (weather, radio, TTS)."""
+    entries = await rest.get("/api/config/config_entries/entry")
+    online = {"met", "radio_browser", "google_translate", "shopping_list"}
+    checks.expect(
+        "no integration that reaches the internet",
+        sorted({entry["domain"] for entry in entries} & online),
+        [],
+    )
+
+
 async def check_repairs(rest: HomeAssistantRest, checks: Checks) -> None:
     """No repair issue about HTTP or the integration (e.g. http.deprecated_yaml)."""
     issues = (await rest.ws_call("repairs/list_issues"))["issues"]
@@ -179,6 +190,7 @@ async def main(url: str, port: int) -> int:
         checks.expect("remote SOS carries its zone name", names, ["Keyfob"])
         await control(rest, port, checks)
         await check_repairs(rest, checks)
+        await check_offline(rest, checks)
     finally:
         await rest.close()
     print(f"{checks.passed} passed, {checks.failed} failed", flush=True)

@@ -130,7 +130,7 @@ class HomeAssistantRest:
         """Confirm pending HTTP settings, or Home Assistant reverts them after 5 minutes.
 
         Only a config/ made before its HTTP settings moved out of YAML has some
-        (migrated from its http: section); scripts/http_settings.py writes them
+        (migrated from its http: section); scripts/first_start.py writes them
         confirmed.
         """
         with contextlib.suppress(RuntimeError):  # nothing waiting for confirmation
