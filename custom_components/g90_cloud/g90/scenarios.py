@@ -18,17 +18,12 @@ import random
 from typing import Any, Final
 
 from .commands import DeviceRecord
-from .events import AlertKind, AlertSource, PeripheralType
+from .events import PANEL_STATE_EVENTS, AlertKind, AlertSource, PeripheralType
 from .messages import Notification, StatusChange
 from .panel_model import DEMO_SENSORS
 
-PANEL_STATE = {"ac_power_failure": 1, "ac_power_restored": 2, "disarmed": 3, "armed_away": 4}
-PANEL_STATE |= {
-    "armed_home": 5,
-    "panel_low_battery": 6,
-    "wifi_connected": 7,
-    "wifi_disconnected": 8,
-}
+PANEL_STATE: Final = {event.value: code for code, event in PANEL_STATE_EVENTS.items()}
+"""Kind 2 state change codes by event name (disarmed, armed_away, ac_power_failure...)."""
 
 
 @dataclass(frozen=True, slots=True)
