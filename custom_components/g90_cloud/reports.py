@@ -3,6 +3,8 @@
 Path of an event: `PanelReports.receive` -> `model.apply_event` -> devices and
 new entities -> subscribed entities notified -> entities handed the event
 (unless it repeats one) -> `g90_cloud_event` on the bus -> state saved (soon).
+An event replayed from the panel's history (`replay`) takes the same path,
+but is handed to no entity: it is fired with `replayed: true`.
 """
 
 from __future__ import annotations
@@ -109,7 +111,7 @@ class PanelReports:
 
     @callback
     def receive(self, event: PanelEvent) -> None:
-        """An event a panel reported."""
+        """An event a panel reported live."""
         if event.guid is None:
             # A connection that never said hello: no panel to pin it on, but
             # automations listening on the bus still hear it.
@@ -120,24 +122,9 @@ class PanelReports:
         # Entities added for a zone this event reveals show it from their first
         # state (NewZone.event): they are not handed it a second time below.
         handlers = self._signals.event_handlers(panel.guid)
-        changes = apply_event(panel, event)
-        if changes.zone is not None:
-            zone = changes.zone
-            if changes.new_zone:
-                self._devices.ensure_zone(panel, zone)
-            else:
-                self._devices.update_zone(panel, zone)
-            if changes.new_zone or changes.new_kind:
-                self._signals.zone_added(NewZone(panel, zone, event))
-            if changes.clear_after is not None:
-                self._clearing.schedule(panel, zone, changes.clear_after)
-            self._signals.notify((panel.guid, str(zone.index)))
-        if changes.zones_reset:
-            for index in list(panel.zones):
-                self._signals.notify((panel.guid, str(index)))
+        self._apply(panel, event, revealed_by=event)
         if event.type in ALARM_STATE_BY_EVENT:
             self._owner.state_reported(panel.guid, ALARM_STATE_BY_EVENT[event.type])
-        self._signals.notify((panel.guid,))
         if event.type in SENSOR_LIST_EVENTS:
             self._owner.sensors_changed(panel.guid)
         repeat = self._is_repeat(panel.guid, event)
@@ -147,6 +134,54 @@ class PanelReports:
         device = self._devices.device_id(panel.guid)
         self._hass.bus.async_fire(EVENT_G90, event_data(event, device, repeat=repeat))
         self._owner.save()
+
+    @callback
+    def replay(self, panel: PanelState, event: PanelEvent, age: timedelta) -> None:
+        """An event the panel reported while Home Assistant was away, `age` ago.
+
+        It changes the state as it would have, and is fired on the bus; the
+        entities are not handed it (it is no news), nor does it answer an arming.
+        """
+        self._apply(panel, event, age=age)
+        device = self._devices.device_id(panel.guid)
+        self._hass.bus.async_fire(EVENT_G90, event_data(event, device, replayed=True))
+        self._owner.save()
+
+    @callback
+    def reapply(self, panel: PanelState, event: PanelEvent, age: timedelta) -> None:
+        """A live event once more, to the state only: after older events replayed late."""
+        self._apply(panel, event, age=age)
+
+    @callback
+    def _apply(
+        self,
+        panel: PanelState,
+        event: PanelEvent,
+        *,
+        age: timedelta = timedelta(0),
+        revealed_by: PanelEvent | None = None,
+    ) -> None:
+        """The event's change to the state, and to the devices and entities that show it."""
+        changes = apply_event(panel, event)
+        if changes.zone is not None:
+            zone = changes.zone
+            if changes.new_zone:
+                self._devices.ensure_zone(panel, zone)
+            else:
+                self._devices.update_zone(panel, zone)
+            if changes.new_zone or changes.new_kind:
+                self._signals.zone_added(NewZone(panel, zone, revealed_by))
+            if changes.clear_after is not None:
+                if age < changes.clear_after:
+                    self._clearing.schedule(panel, zone, changes.clear_after - age)
+                elif not zone.latched:  # long over: it would have cleared by now
+                    self._clearing.cancel(panel.guid, zone.index)
+                    zone.on = False
+            self._signals.notify((panel.guid, str(zone.index)))
+        if changes.zones_reset:
+            for index in list(panel.zones):
+                self._signals.notify((panel.guid, str(index)))
+        self._signals.notify((panel.guid,))
 
     def _is_repeat(self, guid: str, event: PanelEvent) -> bool:
         """Whether this is the second report of one arming (panels send binary and JSON)."""
@@ -159,8 +194,20 @@ class PanelReports:
         return last is not None and now - last < REPEAT_WINDOW.total_seconds()
 
 
-def event_data(event: PanelEvent, device_id: str | None, *, repeat: bool = False) -> dict[str, Any]:
-    """The `g90_cloud_event` of a panel's event."""
+def event_data(
+    event: PanelEvent, device_id: str | None, *, repeat: bool = False, replayed: bool = False
+) -> dict[str, Any]:
+    """The `g90_cloud_event` of a panel's event.
+
+    `replayed`: read from the panel's history, after Home Assistant missed it
+    (its `panel_time` says when it happened, on the panel's clock).
+    """
     data = event.fields()
     data.pop("raw", None)
-    return {"device_id": device_id, "guid": event.guid, **data, "repeat": repeat}
+    return {
+        "device_id": device_id,
+        "guid": event.guid,
+        **data,
+        "repeat": repeat,
+        "replayed": replayed,
+    }
