@@ -3,6 +3,7 @@
 Each part has one job and talks to the hub through a small interface:
 
 - `reports.PanelReports`: what panels report -> the state, entities, the bus;
+- `catchup.PanelCatchUp`: what they reported while Home Assistant was away;
 - `refresh.PanelRefresh`: the panel's picture, read and applied;
 - `arming.PanelArming`: arming and disarming, until the panel reports;
 - `health.PanelHealth`: availability and the health entities;
@@ -23,6 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 import ipaddress
 import logging
+import time
 from typing import Any
 
 from homeassistant.components import network
@@ -32,6 +34,7 @@ from homeassistant.exceptions import HomeAssistantError
 from homeassistant.helpers.storage import Store
 
 from .arming import PanelArming
+from .catchup import PanelCatchUp
 from .const import (
     ARM_REPORT_WAIT,
     COMMAND_TIMEOUT,
@@ -62,11 +65,13 @@ from .g90.commands import (
     ArmState,
     Command,
     CommandError,
+    HistoryRecord,
     HostConfig,
     HostStatus,
     Pager,
     get_alert_flags,
     get_host_config,
+    history_pager,
     set_alert_flags,
     switch_relay,
 )
@@ -192,6 +197,8 @@ class G90Hub:
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}"
         )
         self._connections_seen: dict[str, int] = {}
+        self._first_connection: set[str] = set()
+        """Panels seen for the first time, until their first connection: nothing to catch up."""
         self._connection_waiters: set[asyncio.Future[str]] = set()
         self._unsubscribe: list[CALLBACK_TYPE] = []
 
@@ -200,6 +207,9 @@ class G90Hub:
         self.health = PanelHealth(hass, self.panels, self.status, self.signals)
         self._clearing = ZoneClearing(hass, self.signals, self.save)
         self._reports = PanelReports(hass, self, self.devices, self.signals, self._clearing)
+        self._catch_up = PanelCatchUp(
+            self.panels, self._reports, self._read_history, self.save, enabled=self.can_control
+        )
         self._refresh = PanelRefresh(
             hass,
             entry,
@@ -281,6 +291,10 @@ class G90Hub:
         panel = self.panel(status.guid)
         if new_connection:
             self._remember_lan_address(panel, status)
+            if panel.guid in self._first_connection:
+                self._first_connection.discard(panel.guid)
+            else:
+                self._catch_up.connected(panel)
             self._refresh.schedule(panel.guid)
         if status.firmware and status.firmware != panel.firmware:
             panel.firmware = status.firmware
@@ -312,7 +326,9 @@ class G90Hub:
 
     @callback
     def _on_event(self, event: PanelEvent, _status: PanelStatus | None) -> None:
+        arrived = time.time()
         self._reports.receive(event)
+        self._catch_up.heard(event, arrived)
 
     # --- for the parts (see reports.Owner, refresh.Owner) ---------------------------
 
@@ -322,6 +338,8 @@ class G90Hub:
         panel = self.panels.get(guid)
         if panel is None:
             panel = self.panels[guid] = PanelState(guid)
+            panel.watermark.first_seen(time.time())
+            self._first_connection.add(guid)
             self.devices.ensure(panel)
             self.signals.panel_added(panel)
             self.save()
@@ -338,6 +356,17 @@ class G90Hub:
     def sensors_changed(self, guid: str) -> None:
         """The panel said its sensor list changed: its picture is read again at once."""
         self._refresh.schedule(guid)
+
+    def catch_up_due(self, guid: str) -> bool:
+        """Whether the panel's history is to be caught up with before its picture."""
+        return self._catch_up.due(guid)
+
+    async def async_catch_up(self, guid: str) -> None:
+        """Replay what the panel reported while Home Assistant was away."""
+        await self._catch_up.async_catch_up(guid)
+
+    async def _read_history(self, guid: str) -> tuple[HistoryRecord, ...]:
+        return await self.read_list(guid, history_pager)
 
     async def read[T](self, guid: str, command: Command[T]) -> T:
         """One command of a read, within COMMAND_TIMEOUT; raises CommandError."""
@@ -428,6 +457,8 @@ class G90Hub:
         self.commands.history.pop(guid, None)
         self.host_config.pop(guid, None)
         self._refresh.forget(guid)
+        self._catch_up.forget(guid)
+        self._first_connection.discard(guid)
         self.health.forget(guid)
         self.devices.remove_children(guid)
         self.save()

@@ -2,7 +2,8 @@
 
 Read at every (re)connect, every REFRESH_INTERVAL, and when the panel says its
 sensors changed; one command at a time, one refresh per panel at a time (a
-refresh asked for meanwhile runs once more after it).
+refresh asked for meanwhile runs once more after it). A catch-up with the
+panel's history (catchup.py), when one is due, comes first.
 """
 
 from __future__ import annotations
@@ -64,6 +65,12 @@ class Owner(Protocol):
 
     def state_reported(self, guid: str, state: AlarmState) -> None:
         """The panel told its state (an arming on its way is answered)."""
+
+    def catch_up_due(self, guid: str) -> bool:
+        """Whether the panel's history is to be caught up with first."""
+
+    async def async_catch_up(self, guid: str) -> None:
+        """Replay what the panel reported while Home Assistant was away; raises CommandError."""
 
 
 class PanelRefresh:
@@ -154,10 +161,18 @@ class PanelRefresh:
     async def async_refresh(self, guid: str) -> None:
         """Read what the panel is, one command at a time: state, info, sensors, relays, alerts.
 
-        A read that fails keeps what is known and is logged once; a panel that
-        does not answer at all is left alone until the next refresh.
+        First, after a connection, what it reported meanwhile is caught up
+        with: its state as read next has the last word. A read that fails
+        keeps what is known and is logged once; a panel that does not answer
+        at all is left alone until the next refresh.
         """
+        catch_up: tuple[tuple[int, Callable[[str], Awaitable[None]]], ...] = (
+            ((CommandCode.GET_HISTORY, self._owner.async_catch_up),)
+            if self._owner.catch_up_due(guid)
+            else ()
+        )
         reads: tuple[tuple[int, Callable[[str], Awaitable[None]]], ...] = (
+            *catch_up,
             (CommandCode.GET_HOST_STATUS, self.read_host_status),
             (CommandCode.GET_HOST_INFO, self._read_host_info),
             (CommandCode.GET_SENSORS, self._read_sensors),
