@@ -15,11 +15,13 @@ from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.alarm_control_panel import AlarmControlPanelState
 from homeassistant.const import STATE_OFF, STATE_ON, STATE_UNKNOWN
 from homeassistant.core import Event, HomeAssistant
+from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
     async_fire_time_changed,
+    async_mock_service,
 )
 from pytest_homeassistant_custom_component.components.diagnostics import (
     get_diagnostics_for_config_entry,
@@ -45,6 +47,7 @@ from .common import (
     panel_state,
     send,
     until,
+    wait_for,
 )
 from .g90.frames import PANEL_STATES
 
@@ -613,3 +616,62 @@ async def test_listening_only(
     assert model.requests == []
     mark = init_integration.runtime_data.panels[GUID].watermark
     assert (mark.time, mark.catching_up) == (clock.panel(60), False)
+
+
+# --- automations ------------------------------------------------------------------------------
+
+
+async def test_triggers_for_what_was_missed(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    port: int,
+    model: PanelModel,
+    clock: Clock,
+) -> None:
+    """Live triggers skip replayed events; the missed-while-offline triggers are for them."""
+    async with connected_panel(hass, port, model=model) as sim:
+        await report(hass, sim, door(1, "Front door", clock.at(0)))
+    device = panel_device(hass, init_integration.entry_id)
+    calls = async_mock_service(hass, "test", "automation")
+    kinds = ["alarm", "alarm_missed_while_offline", "missed_while_offline"]
+    message = (
+        "{{ trigger.event.data.type }} in {{ trigger.event.data.zone_name }}"
+        " at {{ trigger.event.data.panel_time }}"
+    )
+    assert await async_setup_component(
+        hass,
+        "automation",
+        {
+            "automation": [
+                {
+                    "triggers": [
+                        {
+                            "trigger": "device",
+                            "domain": DOMAIN,
+                            "device_id": device.id,
+                            "type": kind,
+                        }
+                    ],
+                    "actions": [
+                        {"action": "test.automation", "data": {"kind": kind, "message": message}}
+                    ],
+                }
+                for kind in kinds
+            ]
+        },
+    )
+    await away(hass, init_integration)
+    happen(model, zone_alarm(3, "Window", clock.panel(60)), door(1, "Front door", clock.panel(120)))
+    clock.at(HOUR)
+    await back(hass, init_integration)
+    async with connected_panel(hass, port, model=model) as sim:
+        await hass.async_block_till_done()
+        assert [(call.data["kind"], call.data["message"]) for call in calls] == [
+            ("alarm_missed_while_offline", f"alarm in Window at {iso(clock.panel(60))}"),
+            ("missed_while_offline", f"alarm in Window at {iso(clock.panel(60))}"),
+            ("missed_while_offline", f"door_open in Front door at {iso(clock.panel(120))}"),
+        ]
+        calls.clear()
+        await send(hass, sim, live(zone_alarm(3, "Window", clock.at(HOUR + 10))))
+        await wait_for(hass, lambda: len(calls) == 1)
+    assert calls[0].data["kind"] == "alarm"
