@@ -174,7 +174,7 @@ class PanelReports:
             if changes.clear_after is not None:
                 if age < changes.clear_after:
                     self._clearing.schedule(panel, zone, changes.clear_after - age)
-                elif not zone.latched:  # long over: it would have cleared by now
+                else:  # long over: it would have cleared by now
                     self._clearing.cancel(panel.guid, zone.index)
                     zone.on = False
             self._signals.notify((panel.guid, str(zone.index)))
