@@ -110,14 +110,16 @@ async def control(rest: HomeAssistantRest, port: int, checks: Checks) -> None:
     panel = SimulatedPanel("127.0.0.1", port, guid=GUID)
     async with panel:
         await panel.hello()
-        for _ in range(50):  # the panel's picture is read when it connects
-            if len(panel.model.requests) >= 5:
+        # A panel Home Assistant knows (from the scenario): its history is read first, then
+        # its picture.
+        for _ in range(50):
+            if len(panel.model.requests) >= 6:
                 break
             await asyncio.sleep(0.1)
         checks.expect(
             "the panel is read when it connects",
             [request.code for request in panel.model.requests],
-            [100, 206, 102, 138, 117],
+            [200, 100, 206, 102, 138, 117],
         )
         alarm = f"alarm_control_panel.{PANEL}"
         await rest.call_service("alarm_control_panel", "alarm_arm_away", entity_id=alarm)

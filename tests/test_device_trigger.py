@@ -13,7 +13,11 @@ from pytest_homeassistant_custom_component.common import (
 )
 
 from custom_components.g90_cloud.const import DOMAIN
-from custom_components.g90_cloud.device_trigger import TRIGGERS, async_get_triggers
+from custom_components.g90_cloud.device_trigger import (
+    MISSED_TRIGGERS,
+    TRIGGERS,
+    async_get_triggers,
+)
 from custom_components.g90_cloud.g90.aio.simulator import SimulatedPanel
 from custom_components.g90_cloud.hub import REPORTED_TWICE
 
@@ -81,9 +85,9 @@ async def test_panel_lists_every_trigger(
             "type": kind,
             "metadata": {},
         }
-        for kind in TRIGGERS
+        for kind in [*TRIGGERS, *MISSED_TRIGGERS]
     ]
-    assert len(ours) == 17
+    assert len(ours) == 17 + 2  # what the panel reports live; what it reported while away
 
     zone = zone_device(hass, init_integration.entry_id, 1)
     assert zone is not None

@@ -57,6 +57,10 @@ VARIES = props(
     "hex",
     # Round trips of commands.
     "seconds",
+    # The panel's clock against ours (the demo's frames carry the time they are sent),
+    # and the panel time of its last event.
+    "clock_offset",
+    "watermark",
     # How many frames the vendor cloud sent, and how many we answered ourselves,
     # follow the relay's handling of the first hello (its link may come up after
     # it); the relay's own tests pin that down.
@@ -129,6 +133,9 @@ async def test_diagnostics_after_demo_through_the_cloud(
     assert panel["ac_power"] is True
     assert datetime.fromisoformat(panel["last_device_packet"])
     assert datetime.fromisoformat(panel["last_upstream_packet"])
+    # The demo's frames carry the time they are sent: the panel's clock is right.
+    assert abs(panel["catch_up"]["clock_offset"]) <= 2
+    assert datetime.fromisoformat(panel["catch_up"]["watermark"])
     counters = panel["counters"]
     assert counters["events"] == 3 * 18
     assert counters["frames"] > RAW_FRAMES_KEPT

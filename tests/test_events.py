@@ -133,6 +133,7 @@ async def test_bus_event_fields_with_panel_time(
         "state": state,
         **fields,
         "repeat": False,
+        "replayed": False,
     }
 
 
@@ -173,6 +174,7 @@ async def test_bus_event_alarm_fields(
         "zone_name": "Window",
         **fields,
         "repeat": False,
+        "replayed": False,
     }
 
 
@@ -242,6 +244,7 @@ async def test_bus_event_from_notifications(
         "guid": GUID,
         **fields,
         "repeat": False,
+        "replayed": False,
     }
 
 

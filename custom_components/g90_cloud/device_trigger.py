@@ -40,9 +40,18 @@ TRIGGERS: Final[dict[str, dict[str, Any]]] = {
     "ac_power_failure": {"type": "ac_power_failure"},
     "ac_power_restored": {"type": "ac_power_restored"},
 }
-"""Trigger type -> the `g90_cloud_event` fields it matches."""
+"""Trigger type -> the `g90_cloud_event` fields it matches, as the panel reports it live."""
 
-TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend({vol.Required(CONF_TYPE): vol.In(TRIGGERS)})
+MISSED_TRIGGERS: Final[dict[str, dict[str, Any]]] = {
+    "missed_while_offline": {"replayed": True},
+    "alarm_missed_while_offline": {"type": "alarm", "replayed": True},
+}
+"""Trigger type -> the fields it matches, among the events replayed from the panel's history
+(reported while Home Assistant was away): late news, so the live triggers leave them out."""
+
+ALL_TRIGGERS: Final = TRIGGERS | MISSED_TRIGGERS
+
+TRIGGER_SCHEMA = DEVICE_TRIGGER_BASE_SCHEMA.extend({vol.Required(CONF_TYPE): vol.In(ALL_TRIGGERS)})
 
 
 def _is_panel(hass: HomeAssistant, device_id: str) -> bool:
@@ -60,7 +69,7 @@ async def async_get_triggers(hass: HomeAssistant, device_id: str) -> list[dict[s
         return []
     return [
         {CONF_PLATFORM: "device", CONF_DOMAIN: DOMAIN, CONF_DEVICE_ID: device_id, CONF_TYPE: kind}
-        for kind in TRIGGERS
+        for kind in ALL_TRIGGERS
     ]
 
 
@@ -77,8 +86,9 @@ async def async_attach_trigger(
             event_trigger.CONF_EVENT_TYPE: EVENT_G90,
             CONF_EVENT_DATA: {
                 "device_id": config[CONF_DEVICE_ID],
-                **TRIGGERS[config[CONF_TYPE]],
                 "repeat": False,  # a panel's second report of the same arming
+                "replayed": False,
+                **ALL_TRIGGERS[config[CONF_TYPE]],
             },
         }
     )

@@ -1,11 +1,13 @@
 """Diagnostics download: settings, options, and each panel's state, counters and recent traffic.
 
-Per panel: its last frames, its last commands, and what it last told of itself.
+Per panel: its last frames, its last commands, what it last told of itself, and how far
+its events have been followed (its clock's offset included).
 """
 
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import UTC, datetime
 from typing import Any
 
 from homeassistant.components.diagnostics import async_redact_data
@@ -61,6 +63,15 @@ def _told(value: Any) -> Any:
     return {key: item for key, item in asdict(value).items() if key != "raw"}
 
 
+def _panel_time(timestamp: int | None) -> str | None:
+    if timestamp is None:
+        return None
+    try:
+        return datetime.fromtimestamp(timestamp, UTC).isoformat()
+    except OverflowError, OSError, ValueError:
+        return str(timestamp)
+
+
 def _panel(hub: G90Hub, panel: PanelState, secrets: list[str]) -> dict[str, Any]:
     status = hub.status(panel.guid) or PanelStatus(panel.guid)  # not heard since the start
     return {
@@ -81,6 +92,14 @@ def _panel(hub: G90Hub, panel: PanelState, secrets: list[str]) -> dict[str, Any]
         "relays": [relay.to_dict() | {"index": relay.index} for relay in panel.relays.values()],
         "alert_flags": panel.alert_flags,
         "lan_address": panel.lan_address,
+        "catch_up": {
+            # Seconds the panel's clock is ahead of Home Assistant's, from its live reports.
+            "clock_offset": panel.watermark.clock_offset,
+            # The panel time of the last event processed: its history replays what is newer.
+            "watermark": _panel_time(panel.watermark.time),
+            "watermark_estimated": panel.watermark.estimated,
+            "due": panel.watermark.catching_up,
+        },
         "host_status": _told(hub.host_status.get(panel.guid)),
         "host_info": _told(panel.info),
         "host_config": _told(hub.host_config.get(panel.guid)),

@@ -13,18 +13,11 @@ from homeassistant.helpers.entity import Entity
 from homeassistant.helpers.entity_platform import AddConfigEntryEntitiesCallback
 
 from .const import DOMAIN
+from .devices import relay_identifier, relay_key, relay_unique_id, zone_identifier
 from .g90.events import PanelEvent
-from .hub import (
-    G90ConfigEntry,
-    G90Hub,
-    NewRelay,
-    NewZone,
-    relay_identifier,
-    relay_key,
-    relay_unique_id,
-    zone_identifier,
-)
+from .hub import G90ConfigEntry, G90Hub
 from .model import PanelState, RelayState, ZoneState
+from .signals import NewRelay, NewZone
 
 
 class G90PanelEntity(Entity):
@@ -54,14 +47,14 @@ class G90PanelEntity(Entity):
         """Follow the panel's availability, and what `_async_follow` names."""
         await super().async_added_to_hass()
         self.async_on_remove(
-            self.hub.async_subscribe_availability(self.panel.guid, self.async_write_ha_state)
+            self.hub.signals.subscribe_availability(self.panel.guid, self.async_write_ha_state)
         )
         self.async_on_remove(self._async_follow())
 
     @callback
     def _async_follow(self) -> CALLBACK_TYPE:
         """Subscribe to what the state is read from; returns the unsubscribe."""
-        return self.hub.async_subscribe(self._update_key, self.async_write_ha_state)
+        return self.hub.signals.subscribe(self._update_key, self.async_write_ha_state)
 
     @property
     @override
@@ -167,6 +160,6 @@ async def async_setup_panel_platform(
             add_zone(NewZone(panel, zone))
         for relay in list(panel.relays.values()):
             add_relay(NewRelay(panel, relay))
-    entry.async_on_unload(async_dispatcher_connect(hass, hub.signal_new_panel, add_panel))
-    entry.async_on_unload(async_dispatcher_connect(hass, hub.signal_new_zone, add_zone))
-    entry.async_on_unload(async_dispatcher_connect(hass, hub.signal_new_relay, add_relay))
+    entry.async_on_unload(async_dispatcher_connect(hass, hub.signals.new_panel, add_panel))
+    entry.async_on_unload(async_dispatcher_connect(hass, hub.signals.new_zone, add_zone))
+    entry.async_on_unload(async_dispatcher_connect(hass, hub.signals.new_relay, add_relay))

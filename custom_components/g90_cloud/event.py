@@ -68,7 +68,7 @@ class G90EventEntity(G90PanelEntity, EventEntity):
     @override
     @callback
     def _async_follow(self) -> CALLBACK_TYPE:
-        return self.hub.async_subscribe_events(self.panel.guid, self._on_event)
+        return self.hub.signals.subscribe_events(self.panel.guid, self._on_event)
 
     def _event_type_of(self, event: PanelEvent) -> str | None:
         """Which of this entity's event types `event` is, if any."""

@@ -26,6 +26,7 @@ from .g90.commands import (
     decode_host_info,
 )
 from .g90.events import AlertSource, EventType, PanelEvent, PeripheralType
+from .watermark import Watermark
 
 
 class ZoneKind(StrEnum):
@@ -314,6 +315,8 @@ class PanelState:
     lan_address: str | None = None
     """The panel's address on the LAN, from its connection: where commands go over UDP."""
     relays: dict[int, RelayState] = field(default_factory=dict)
+    watermark: Watermark = field(default_factory=Watermark)
+    """How far its events have been followed: what its history has to replay."""
 
     @property
     def doors_report_closing(self) -> bool:
@@ -335,6 +338,7 @@ class PanelState:
             "alert_flags": self.alert_flags,
             "lan_address": self.lan_address,
             "relays": {str(index): relay.to_dict() for index, relay in self.relays.items()},
+            "watermark": self.watermark.to_dict(),
         }
 
     @classmethod
@@ -359,6 +363,7 @@ class PanelState:
             alert_flags if alert_flags is not None and alert_flags >= 0 else None,
             _ipv4_or_none(data.get("lan_address")),
             _indexed(data.get("relays"), RelayState.from_dict),
+            Watermark.from_dict(data.get("watermark")),
         )
 
 
