@@ -153,6 +153,7 @@ async def test_diagnostics_after_demo_through_the_cloud(
         "latched": False,
         "tamper": False,
         "low_battery": False,
+        "open": False,
         "listed": True,
         "enabled": True,
     }

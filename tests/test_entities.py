@@ -373,6 +373,24 @@ async def test_door_alarm_resets_on_disarm_or_close(
         assert zone_state(hass, 1).state == STATE_OFF
 
 
+async def test_a_door_still_open_when_the_alarm_ends_shows_open(
+    hass: HomeAssistant, init_integration: MockConfigEntry, port: int
+) -> None:
+    """Disarming ends the alarm, not the door's being open: it shows open until it closes."""
+    async with connected_panel(hass, port) as panel:
+        await send(
+            hass,
+            panel,
+            activity(1, "Front door", AlertSource.SENSOR, 1),
+            alarm(1, "Front door", PeripheralType.DOOR),
+        )
+        assert zone_state(hass, 1).state == STATE_ON
+        await send(hass, panel, panel_state("disarmed"))
+        assert zone_state(hass, 1).state == STATE_ON  # still open
+        await send(hass, panel, activity(1, "Front door", AlertSource.SENSOR, 0))
+        assert zone_state(hass, 1).state == STATE_OFF
+
+
 async def test_zone_renamed_on_the_panel(
     hass: HomeAssistant, init_integration: MockConfigEntry, port: int
 ) -> None:

@@ -96,6 +96,7 @@ async def test_restart_keeps_zones_and_state(
         "latched": False,
         "tamper": True,
         "low_battery": False,
+        "open": True,  # the door was last reported open
         "listed": True,  # in the panel's sensor list
         "enabled": True,
     }

@@ -172,10 +172,16 @@ class ZoneState:
     """On because of an alarm: stays on until the panel is disarmed."""
     tamper: bool = False
     low_battery: bool = False
+    open: bool = False
+    """A door's contact as last reported: what the zone shows once an alarm on it is over."""
     listed: bool = False
     """In the panel's sensor list: gone from a later list means deleted on the panel."""
     enabled: bool | None = None
     """The sensor's "enabled" flag in the panel's list (None: not listed yet)."""
+
+    def clear(self) -> None:
+        """Off by itself: activity that never reports its end, or an unreported closing."""
+        self.on = self.open = False
 
     def to_dict(self) -> dict[str, Any]:
         """For the store."""
@@ -186,6 +192,7 @@ class ZoneState:
             "latched": self.latched,
             "tamper": self.tamper,
             "low_battery": self.low_battery,
+            "open": self.open,
             "listed": self.listed,
             "enabled": self.enabled,
         }
@@ -207,6 +214,7 @@ class ZoneState:
             bool(data.get("latched")) and on,
             bool(data.get("tamper")),
             bool(data.get("low_battery")),
+            bool(data.get("open")) and kind is ZoneKind.DOOR,
             bool(data.get("listed")),
             _bool_or_none(data.get("enabled")),
         )
@@ -412,8 +420,8 @@ def _reset_problems(panel: PanelState) -> None:
     """Disarming acknowledges alarms, tampers and low batteries: they reset."""
     panel.battery_low = False if panel.battery_low is not None else None
     for zone in panel.zones.values():
-        if zone.latched:
-            zone.on = zone.latched = False
+        if zone.latched:  # the alarm is over; a door still open shows open
+            zone.on, zone.latched = zone.open, False
         zone.tamper = zone.low_battery = False
 
 
@@ -436,11 +444,11 @@ def _apply_zone_event(panel: PanelState, event: PanelEvent, changes: Changes) ->
             changes.new_kind = True
     match event.type:
         case EventType.DOOR_OPEN:
-            zone.on = True
+            zone.on = zone.open = True
             if not panel.doors_report_closing and not zone.latched:
                 changes.clear_after = DOOR_CLEARS_AFTER
         case EventType.DOOR_CLOSE:
-            zone.on = zone.latched = False
+            zone.on = zone.latched = zone.open = False
         case EventType.MOTION | EventType.SENSOR_ACTIVITY:
             zone.on = True
             if not zone.latched:

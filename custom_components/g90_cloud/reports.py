@@ -68,7 +68,7 @@ class ZoneClearing:
         def clear(_now: datetime) -> None:
             self._timers.pop(key, None)
             if zone.on and not zone.latched:
-                zone.on = False
+                zone.clear()
                 self._signals.notify((panel.guid, str(zone.index)))
                 self._save()
 
@@ -176,7 +176,7 @@ class PanelReports:
                     self._clearing.schedule(panel, zone, changes.clear_after - age)
                 else:  # long over: it would have cleared by now
                     self._clearing.cancel(panel.guid, zone.index)
-                    zone.on = False
+                    zone.clear()
             self._signals.notify((panel.guid, str(zone.index)))
         if changes.zones_reset:
             for index in list(panel.zones):
