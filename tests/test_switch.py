@@ -37,9 +37,12 @@ from .common import (
     GUID,
     LISTEN_ONLY,
     AlertSource,
+    PeripheralType,
     activity,
+    alarm,
     connected_panel,
     entity_id,
+    panel_state,
     send,
     zone_device,
 )
@@ -286,6 +289,45 @@ async def test_doors_close_by_themselves_without_door_close_alerts(
 
         # Turned off while a door is open: it clears too.
         await switch(hass, f"{GUID}_alert_door_close", on=False)
+        freezer.tick(DOOR_CLEARS_AFTER + timedelta(seconds=1))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+        assert state_of(hass, door, "binary_sensor").state == STATE_OFF
+
+
+async def test_a_door_alarm_without_door_close_alerts_ends_closed_at_disarm(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    port: int,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The alarm holds the zone on; its door is taken as closed after 3 s all the same,
+    so disarming leaves it off, not open for ever (no closing will ever be reported)."""
+    model = PanelModel(alert_flags=DEFAULT_ALERTS & ~AlertFlags.DOOR_CLOSE)
+    async with connected_panel(hass, port, model=model) as panel:
+        door = f"{GUID}_zone_1"
+        await send(
+            hass,
+            panel,
+            activity(1, "Front door", AlertSource.SENSOR, 1),
+            alarm(1, "Front door", PeripheralType.DOOR),  # entry delay 0: at once
+        )
+        freezer.tick(DOOR_CLEARS_AFTER + timedelta(seconds=1))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+        assert state_of(hass, door, "binary_sensor").state == STATE_ON  # the alarm holds it
+        await send(hass, panel, panel_state("disarmed"))
+        assert state_of(hass, door, "binary_sensor").state == STATE_OFF
+        # Opened again while in alarm, disarmed at once: open until its 3 s are up.
+        await send(
+            hass,
+            panel,
+            activity(1, "Front door", AlertSource.SENSOR, 1),
+            alarm(1, "Front door", PeripheralType.DOOR),
+            activity(1, "Front door", AlertSource.SENSOR, 1),
+            panel_state("disarmed"),
+        )
+        assert state_of(hass, door, "binary_sensor").state == STATE_ON  # opened 0 s ago
         freezer.tick(DOOR_CLEARS_AFTER + timedelta(seconds=1))
         async_fire_time_changed(hass)
         await hass.async_block_till_done()

@@ -180,8 +180,13 @@ class ZoneState:
     """The sensor's "enabled" flag in the panel's list (None: not listed yet)."""
 
     def clear(self) -> None:
-        """Off by itself: activity that never reports its end, or an unreported closing."""
-        self.on = self.open = False
+        """Off by itself: activity that never reports its end, or an unreported closing.
+
+        A zone in alarm stays on until disarmed; its door is taken as closed all the same.
+        """
+        self.open = False
+        if not self.latched:
+            self.on = False
 
     def to_dict(self) -> dict[str, Any]:
         """For the store."""
@@ -445,7 +450,7 @@ def _apply_zone_event(panel: PanelState, event: PanelEvent, changes: Changes) ->
     match event.type:
         case EventType.DOOR_OPEN:
             zone.on = zone.open = True
-            if not panel.doors_report_closing and not zone.latched:
+            if not panel.doors_report_closing:  # its closing will never be reported
                 changes.clear_after = DOOR_CLEARS_AFTER
         case EventType.DOOR_CLOSE:
             zone.on = zone.latched = zone.open = False

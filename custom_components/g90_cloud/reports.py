@@ -60,16 +60,18 @@ class ZoneClearing:
 
     @callback
     def schedule(self, panel: PanelState, zone: ZoneState, after: timedelta) -> None:
-        """Turn the zone off after `after`, unless an alarm latched it meanwhile."""
+        """Clear the zone after `after` (see ZoneState.clear: an alarm holds it on)."""
         key = (panel.guid, zone.index)
         self.cancel(*key)
 
         @callback
         def clear(_now: datetime) -> None:
             self._timers.pop(key, None)
-            if zone.on and not zone.latched:
-                zone.clear()
-                self._signals.notify((panel.guid, str(zone.index)))
+            before = (zone.on, zone.open)
+            zone.clear()
+            if (zone.on, zone.open) != before:
+                if zone.on != before[0]:
+                    self._signals.notify((panel.guid, str(zone.index)))
                 self._save()
 
         self._timers[key] = async_call_later(self._hass, after, clear)
