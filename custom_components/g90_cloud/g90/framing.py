@@ -21,6 +21,17 @@ from .wire import (
 )
 
 
+def is_skipped(frame: bytes) -> bool:
+    """Whether a frame the framer passed on is only the header of a skipped, oversized one.
+
+    Such a header must go no further (to the vendor cloud, say): its length field
+    announces bytes that were discarded.
+    """
+    return len(frame) >= BASIC_HEADER_SIZE and (
+        LENGTH_FIELD.unpack_from(frame, LENGTH_OFFSET)[0] != len(frame)
+    )
+
+
 class FramingError(Exception):
     """The stream holds a length field no frame can have; it cannot be resynchronised."""
 

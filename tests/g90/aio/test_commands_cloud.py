@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 import contextlib
+import json
 import struct
 import time
 
@@ -30,6 +31,7 @@ from custom_components.g90_cloud.g90.commands import (
     arm_away,
     get_host_config,
     get_host_status,
+    history_pager,
     sensor_pager,
     switch_relay,
 )
@@ -38,7 +40,17 @@ from custom_components.g90_cloud.g90.panel_model import PanelModel, Quirk
 
 from ..samples import CLOUD_COMMAND, COMMAND_RESPONSE, GUID, HELLO
 from .conftest import ConnectPanel, StartCloud, StartListener
-from .helpers import LOCAL, WAIT, answering, basic, eventually, triple, versioned
+from .helpers import (
+    FAKE_PING_REPLY,
+    LOCAL,
+    PING,
+    WAIT,
+    answering,
+    basic,
+    eventually,
+    triple,
+    versioned,
+)
 
 OpenPanel = Callable[..., Awaitable[SimulatedPanel]]
 
@@ -247,3 +259,47 @@ async def test_a_response_too_late_is_dropped_and_the_next_command_is_not_confus
     panel.model.state = ArmState.ARMED_HOME
     await asyncio.sleep(0.4)  # the late response (disarmed) arrives meanwhile
     assert (await listener.run(GUID, get_host_status())).state is ArmState.ARMED_HOME
+
+
+async def test_a_repeated_answer_never_stands_in_for_the_next_page(
+    start_listener: StartListener, connect: ConnectPanel
+) -> None:
+    """A panel answering page 1 twice: the repeat is dropped, not taken for page 2."""
+    history = [[4, z, 1, 1, f"Zone {z}", 1000 + z, ""] for z in range(25, 0, -1)]
+
+    def page(first: int, last: int) -> str:
+        records = history[first - 1 : last]
+        return json.dumps([200, [[25, first, len(records)], *records]], separators=(",", ":"))
+
+    listener, _rec = await start_listener()
+    panel = await connect(listener.port)
+    await panel.send(HELLO)
+    await panel.read(42)
+    fetching = asyncio.create_task(listener.fetch(GUID, history_pager()))
+    await panel.expect(command_frame(FIRST_SEQUENCE, 200, b"[200,[1,10]]"))
+    first_answer = response_frame(FIRST_SEQUENCE, 200, page(1, 10))
+    await panel.send(first_answer)
+    await panel.expect(command_frame(FIRST_SEQUENCE + 1, 200, b"[200,[11,20]]"))
+    await panel.send(first_answer, response_frame(FIRST_SEQUENCE + 1, 200, page(11, 20)))
+    await panel.expect(command_frame(FIRST_SEQUENCE + 2, 200, b"[200,[21,30]]"))
+    await panel.send(response_frame(FIRST_SEQUENCE + 2, 200, page(21, 25)))
+    records = await fetching
+    assert [record.event_id for record in records] == list(range(25, 0, -1))
+
+
+async def test_an_oversized_frame_never_reaches_the_cloud(
+    start_listener: StartListener, start_cloud: StartCloud, connect: ConnectPanel
+) -> None:
+    """Skipped as it arrives, only its header is left: it must not break the cloud's stream."""
+    cloud = await start_cloud(answering)
+    listener, rec = await start_listener(upstream_host=LOCAL, upstream_port=cloud.port)
+    panel = await connect(listener.port)
+    await panel.send(HELLO)
+    await panel.read(42)
+    big = versioned(0x22, 0x10, 0x20, b"x" * 9000)
+    await panel.send(big, PING)
+    await panel.expect(FAKE_PING_REPLY)  # the cloud's echo: it saw the ping whole
+    link = await cloud.frames(0, 2)
+    assert link.frames == [HELLO, PING]
+    await rec.wait_events(1)
+    assert rec.events[0][0].type == "unknown"

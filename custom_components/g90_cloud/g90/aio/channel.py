@@ -128,22 +128,28 @@ class CloudChannel:
     def claim(self, response: CommandResponse) -> bool:
         """Whether a response from the panel answers one of ours (then it goes no further)."""
         outstanding = self._outstanding
-        if outstanding is not None and (
-            response.sequence == outstanding.sequence
-            or (
-                response.sequence not in self._cloud
-                and response.code == outstanding.code
-                and outstanding.code not in self._cloud.values()
-            )
-        ):
-            if not outstanding.response.done():
-                outstanding.response.set_result(response_text(response))
-            return True
+        if outstanding is not None and response.sequence == outstanding.sequence:
+            return self._answer(outstanding, response)
         if response.sequence in self._recent:
+            # A late or repeated answer to one of ours that is over: never the current
+            # one's (a list page repeated would stand in for the next page), never the cloud's.
             _LOGGER.debug("A late or repeated response to our command %s: dropped", response)
             return True
+        if (
+            outstanding is not None
+            and response.sequence not in self._cloud
+            and response.code == outstanding.code
+            and outstanding.code not in self._cloud.values()
+        ):
+            return self._answer(outstanding, response)
         self._cloud.pop(response.sequence, None)
         return False
+
+    @staticmethod
+    def _answer(outstanding: _Outstanding, response: CommandResponse) -> bool:
+        if not outstanding.response.done():
+            outstanding.response.set_result(response_text(response))
+        return True
 
     def cloud_command(self, sequence: int, code: int) -> None:
         """The vendor cloud sent the panel a command: its response is the cloud's."""

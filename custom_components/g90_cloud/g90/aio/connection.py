@@ -28,6 +28,7 @@ import socket
 from typing import TYPE_CHECKING, Final, Protocol, override
 
 from ..events import PanelEvent
+from ..framing import is_skipped
 from ..messages import (
     CloudCommand,
     CommandResponse,
@@ -347,6 +348,8 @@ class PanelConnection(asyncio.Protocol):
         if isinstance(message, CommandResponse):
             return not self.commands.claim(message)
         self.counters.unknown += 1
+        passed_on = not is_skipped(item.frame)  # an oversized frame's header alone would
+        # break the cloud's stream: its length field announces the bytes discarded
         why = message.reason if isinstance(message, Malformed) else "unknown header"
         frame = item.frame
         shown = frame[:LOGGED_HEX].hex(" ")
@@ -361,7 +364,7 @@ class PanelConnection(asyncio.Protocol):
             why,
             shown,
         )
-        return True
+        return passed_on
 
     def _identified(self, now: datetime) -> None:
         """The session learnt (or confirmed) its GUID: attach it, attribute held events."""
