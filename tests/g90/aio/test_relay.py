@@ -186,3 +186,29 @@ async def test_every_frame_gets_one_answer_when_the_cloud_answers_only_some(
     await panel.quiet(0.5)  # and never a second answer
     assert len(panel.received) == len(THEIRS) + pings * len(PING)
     assert GUID in listener.panels
+
+
+async def test_frames_waiting_for_a_silent_cloud_are_bounded(
+    start_listener: StartListener, start_cloud: StartCloud, connect: ConnectPanel
+) -> None:
+    """A flood of pings to a cloud that answers nothing: at most backlog_limit wait for it;
+    the rest are answered at once; each ping gets exactly one answer."""
+
+    def hello_only(link: CloudLink, frame: bytes) -> None:
+        if triple(frame) != triple(PING):
+            answering(link, frame)
+
+    cloud = await start_cloud(hello_only)
+    listener, _rec = await start_listener(
+        upstream_host=LOCAL, upstream_port=cloud.port, reply_timeout=0.5, backlog_limit=16
+    )
+    panel = await connect(listener.port)
+    await panel.send(HELLO)
+    await panel.expect(THEIRS)
+    await panel.send(PING * 2000)
+    (connection,) = listener.connections
+    assert connection.upstream is not None
+    assert len(connection.upstream._waiting) <= 16
+    answers = await panel.read(len(PING) * 2000, limit=5.0)
+    assert answers == PING * 2000  # ours, every one (the cloud echoes none)
+    await panel.quiet(0.7)  # and no second answer when the waiting ones time out

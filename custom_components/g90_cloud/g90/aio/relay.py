@@ -108,7 +108,10 @@ class CloudRelay:
         self._backlog_budget = backlog_budget
         self._unsent_bytes = 0
         self._waiting: deque[_Frame] = deque()
-        """Frames that need the cloud's answer, oldest first (sent or not yet)."""
+        """Frames that need the cloud's answer, oldest first (sent or not yet); at most
+        backlog_limit: beyond, the cloud is too far behind and we answer at once."""
+        self._by_answer: dict[type[Message], deque[_Frame]] = {}
+        """The same frames, by the cloud message that answers them (oldest first)."""
         self._unsent: deque[_Frame] = deque()
         """Frames kept, in order, for a cloud that is connecting or away."""
         self._timer: asyncio.TimerHandle | None = None
@@ -167,14 +170,17 @@ class CloudRelay:
         if kind is Hello:
             self._last_hello = frame
         link = self.link
+        if reply and (
+            len(self._waiting) >= self._backlog_limit or not (link.connected or link.connecting)
+        ):
+            # The cloud is away, or far behind with its answers: ours, at once.
+            self._answer(_Frame(frame, kind, reply, 0.0))
+            return
         if link.connected:
             link.write(frame)
             self._owner.counters.upstream_frames += 1
             if reply:
                 self._wait_for_answer(_Frame(frame, kind, reply, self._deadline()))
-            return
-        if reply and not link.connecting:
-            self._answer(_Frame(frame, kind, reply, 0.0))  # the cloud is away: at once
             return
         entry = _Frame(frame, kind, reply, self._deadline())
         self._keep(entry)
@@ -219,6 +225,7 @@ class CloudRelay:
         for entry in self._waiting:
             self._answer(entry)
         self._waiting.clear()
+        self._by_answer.clear()
         self._cancel_timer()
         self._owner.upstream_changed(False)
 
@@ -263,13 +270,16 @@ class CloudRelay:
 
     def _wait_for_answer(self, entry: _Frame) -> None:
         self._waiting.append(entry)
+        self._by_answer.setdefault(ANSWERED_BY[entry.kind], deque()).append(entry)
         if self._timer is None:
             self._timer = self._loop.call_at(entry.deadline, self._overdue)
 
     def _resolve(self, kind: type[Message]) -> None:
         """The cloud sent `kind`: it answers the oldest frame still waiting for one."""
-        for entry in self._waiting:
-            if not entry.answered and ANSWERED_BY.get(entry.kind) is kind:
+        waiting = self._by_answer.get(kind)
+        while waiting:
+            entry = waiting.popleft()
+            if not entry.answered:
                 entry.answered = True
                 self._forget_answered()
                 return
@@ -283,8 +293,10 @@ class CloudRelay:
         self._owner.counters.replies += 1
 
     def _forget_answered(self) -> None:
-        while self._waiting and self._waiting[0].answered:
-            self._waiting.popleft()
+        """Drop answered frames from the heads of the queues; the timer for the oldest left."""
+        for waiting in (self._waiting, *self._by_answer.values()):
+            while waiting and waiting[0].answered:
+                waiting.popleft()
         self._cancel_timer()
         if self._waiting:
             self._timer = self._loop.call_at(self._waiting[0].deadline, self._overdue)
@@ -298,9 +310,10 @@ class CloudRelay:
         """A frame waited `reply_timeout` for the cloud's answer: ours goes out instead."""
         self._timer = None
         now = self._loop.time()
-        for entry in self._waiting:
-            if entry.deadline <= now:
-                self._answer(entry)
+        for entry in self._waiting:  # oldest first: deadlines come in order
+            if entry.deadline > now:
+                break
+            self._answer(entry)
         self._forget_answered()
         if self.link.connected:
             self.link.drop(f"no answer within {self._reply_timeout:.0f} s")
