@@ -139,6 +139,26 @@ async def test_a_cap_full_of_panels_refuses_a_newcomer(
     assert listener.stats.refused == 1
 
 
+async def test_panels_made_up_by_a_few_addresses_cannot_fill_the_cap(
+    start_listener: StartListener, peers: Callable[..., Awaitable[Streams]]
+) -> None:
+    """Two addresses posing as 4 panels each fill a cap of 8: a real panel still gets in,
+    and the address holding the most gives up its oldest connection."""
+    listener, _rec = await start_listener(
+        on_message=None, max_connections=8, max_panels_per_address=4
+    )
+    fakes = []
+    for index in range(8):
+        reader, writer = await peers(listener.port, f"127.0.0.{10 + index // 4}")
+        writer.write(hello(f"GF{index:013d}"))
+        assert await reader.readexactly(len(REPLY)) == REPLY
+        fakes.append(reader)
+    assert await real_panel_gets_in(listener.port, peers) < 1.0
+    assert await closed(fakes[0])
+    assert listener.panels[REAL].connected
+    assert len(listener.connections) == 8
+
+
 # --- 2. memory ----------------------------------------------------------------------------
 
 

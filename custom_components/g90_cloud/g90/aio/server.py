@@ -241,9 +241,10 @@ class Listener:
         """Whether a new connection may stay: the address allow-list, then the limits.
 
         A real panel must always get in: a peer's connections that have not
-        said hello make room for its newer ones, and at the cap the oldest
-        connection that has not said hello (from anywhere) makes room, before
-        a newcomer is refused.
+        said hello make room for its newer ones; at the cap the oldest
+        connection that has not said hello (from anywhere) makes room, else the
+        oldest of the address holding the most; only when every address holds
+        one is a newcomer refused.
         """
         allowed = self.config.allowed_addresses
         if allowed is not None and connection.ip not in allowed:
@@ -257,23 +258,37 @@ class Listener:
         if len(from_there) >= self.config.max_unidentified_per_address:
             self._make_room(from_there[0], "too many connections from its address without hello")
         if len(self._connections) >= self.config.max_connections:
-            oldest = next((c for c in strangers if c.is_open), None)
-            if oldest is None:
+            victim = next((c for c in strangers if c.is_open), None) or self._most_crowded()
+            if victim is None:
                 return self._refuse(
                     "cap",
-                    "Refusing a connection from %s: already %d panels connected",
+                    "Refusing a connection from %s: already %d panels connected, one an address",
                     connection.peer,
                     len(self._connections),
                 )
-            self._make_room(oldest, "the connection limit is reached")
+            self._make_room(victim, "the connection limit is reached")
         self._connections[connection] = None
         return True
+
+    def _most_crowded(self) -> PanelConnection | None:
+        """The oldest connection of the address holding the most (two at least), if any.
+
+        At the cap, with every connection identified, the address holding the
+        most gives one up: a peer posing as many panels cannot keep a panel out.
+        """
+        by_address: dict[str, list[PanelConnection]] = {}
+        for connection in self._connections:
+            if connection.is_open:
+                by_address.setdefault(connection.ip, []).append(connection)
+        crowded = max(by_address.values(), key=len, default=[])
+        return crowded[0] if len(crowded) > 1 else None
 
     def _make_room(self, connection: PanelConnection, why: str) -> None:
         self.stats.refused += 1
         self.log.report(
             f"evict {connection.ip}",
-            "Closing %s, which has not said hello: %s",
+            "Closing the connection of %s from %s: %s",
+            connection.guid or "a peer that has not said hello",
             connection.peer,
             why,
         )
