@@ -258,7 +258,9 @@ class Listener:
         if len(from_there) >= self.config.max_unidentified_per_address:
             self._make_room(from_there[0], "too many connections from its address without hello")
         if len(self._connections) >= self.config.max_connections:
-            victim = next((c for c in strangers if c.is_open), None) or self._most_crowded()
+            victim = next((c for c in strangers if c.is_open), None) or self._most_crowded(
+                connection.ip
+            )
             if victim is None:
                 return self._refuse(
                     "cap",
@@ -270,18 +272,20 @@ class Listener:
         self._connections[connection] = None
         return True
 
-    def _most_crowded(self) -> PanelConnection | None:
-        """The oldest connection of the address holding the most (two at least), if any.
+    def _most_crowded(self, newcomer: str) -> PanelConnection | None:
+        """The oldest connection of the most crowded address, if more crowded than the newcomer's.
 
         At the cap, with every connection identified, the address holding the
-        most gives one up: a peer posing as many panels cannot keep a panel out.
+        most gives one up to a less crowded one: a peer posing as many panels
+        cannot keep a panel out, and no address loses out to a more crowded one.
         """
         by_address: dict[str, list[PanelConnection]] = {}
         for connection in self._connections:
             if connection.is_open:
                 by_address.setdefault(connection.ip, []).append(connection)
         crowded = max(by_address.values(), key=len, default=[])
-        return crowded[0] if len(crowded) > 1 else None
+        newcomers = len(by_address.get(newcomer, ())) + 1
+        return crowded[0] if len(crowded) > newcomers else None
 
     def _make_room(self, connection: PanelConnection, why: str) -> None:
         self.stats.refused += 1
