@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 import time
-from typing import Any
+from typing import Any, override
 
 from freezegun.api import FrozenDateTimeFactory
 from homeassistant.components.alarm_control_panel import AlarmControlPanelState
@@ -30,8 +30,8 @@ from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.g90_cloud.const import DOMAIN, EVENT_G90
 from custom_components.g90_cloud.g90.aio.simulator import SimulatedPanel
-from custom_components.g90_cloud.g90.commands import ArmState, CommandCode, HistoryRecord
-from custom_components.g90_cloud.g90.panel_model import HISTORY_SIZE, PanelModel, Quirk
+from custom_components.g90_cloud.g90.commands import ArmState, CommandCode, HistoryRecord, Request
+from custom_components.g90_cloud.g90.panel_model import HISTORY_SIZE, Answer, PanelModel, Quirk
 
 from .common import (
     GUID,
@@ -533,6 +533,45 @@ async def test_live_events_while_the_history_is_read(
     async with connected_panel(hass, port, model=model):
         pass
     assert len(bus) == 3
+
+
+class GrowingWhileRead(PanelModel):
+    """A panel that logs one more event right after handing out its history's first page."""
+
+    def __init__(self, history: list[HistoryRecord], logged: HistoryRecord) -> None:
+        super().__init__(history=history)
+        self.logged: HistoryRecord | None = logged
+
+    @override
+    def answer(self, request: Request) -> Answer:
+        answer = super().answer(request)
+        if request.code == HISTORY and self.logged is not None:
+            happen(self, self.logged)
+            self.logged = None
+        return answer
+
+
+async def test_events_logged_between_the_history_pages(
+    hass: HomeAssistant, init_integration: MockConfigEntry, port: int, clock: Clock
+) -> None:
+    """The list grows between two pages: it is read afresh; every missed event once."""
+    model = PanelModel()
+    async with connected_panel(hass, port, model=model) as sim:
+        await report(hass, sim, door(1, "Front door", clock.at(0), opened=False))
+    await away(hass, init_integration)
+    missed = [
+        door(1, "Front door", clock.at(10 + index), opened=index % 2 == 0) for index in range(12)
+    ]
+    new = door(2, "Back door", clock.at(40))
+    growing = GrowingWhileRead(list(model.history), new)
+    happen(growing, *missed)
+    bus = async_capture_events(hass, EVENT_G90)
+    await back(hass, init_integration)
+    async with connected_panel(hass, port, model=growing):
+        await wait_for(hass, lambda: READS[-1] in codes(growing))
+    pages = [request.params for request in growing.requests if request.code == HISTORY]
+    assert pages == [(1, 10), (11, 20), (1, 10), (11, 20)]  # read again, from the start
+    assert replayed(bus) == as_replayed(*missed, new)
 
 
 async def test_a_connection_lost_while_the_history_is_read(

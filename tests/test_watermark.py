@@ -92,7 +92,9 @@ def test_what_is_missed() -> None:
 
 def test_each_processed_event_answers_for_one_record() -> None:
     mark = followed(door(1, T))
-    assert [e.timestamp for e in missed(mark, door(1, T), door(1, T))] == [T]
+    assert [e.timestamp for e in missed(mark, door(1, T), door(1, T + 1))] == [T + 1]
+    # The very same record twice is one record (read twice, shifted onto the next page).
+    assert missed(mark, door(1, T), door(1, T)) == []
     # Another state at the same second is another event.
     assert [e.state for e in missed(mark, door(1, T), door(1, T, 0))] == [0]
 
@@ -180,3 +182,16 @@ def test_stored() -> None:
     assert Watermark.from_dict(None).to_dict() == Watermark().to_dict()
     odd = Watermark.from_dict({"time": "soon", "recent": "x", "clock": [1, "2"], "estimated": 1})
     assert (odd.time, odd.estimated, list(odd.recent), list(odd.samples)) == (None, False, [], [1])
+
+
+def test_a_record_shifted_onto_the_next_page_is_missed_once() -> None:
+    """An event logged between two pages pushes a record into the next: read twice, one plan."""
+    mark = Watermark(time=T)
+    mark.begin()
+    missed = [door(zone, T + 100 + zone) for zone in range(15, 0, -1)]
+    older = [door(99, T - 1000 - index) for index in range(35)]
+    history = missed + older
+    shifted = [door(50, T + 500), *history]
+    read = history[:10] + shifted[10:50]  # page 1 read before the new event, pages 2-5 after
+    plan = mark.plan(read, GUID, T + 600)
+    assert sorted(event.zone_index or 0 for event in plan.missed) == list(range(1, 16))

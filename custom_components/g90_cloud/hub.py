@@ -21,6 +21,7 @@ from __future__ import annotations
 import asyncio
 from collections import deque
 from collections.abc import Callable, Iterable, Mapping
+import contextlib
 from datetime import datetime
 import ipaddress
 import logging
@@ -68,6 +69,7 @@ from .g90.commands import (
     HistoryRecord,
     HostConfig,
     HostStatus,
+    ListChanged,
     Pager,
     get_alert_flags,
     get_host_config,
@@ -98,6 +100,8 @@ _LOGGER = logging.getLogger(__name__)
 
 STORAGE_VERSION = 1
 SAVE_DELAY = 5.0
+HISTORY_READS = 3
+"""Times the history is read afresh when it grew while its pages were being read."""
 """Seconds from the first change to its write; later changes do not postpone it."""
 
 type G90ConfigEntry = ConfigEntry[G90Hub]
@@ -366,6 +370,15 @@ class G90Hub:
         await self._catch_up.async_catch_up(guid)
 
     async def _read_history(self, guid: str) -> tuple[HistoryRecord, ...]:
+        """Every history record.
+
+        An event the panel logs while its pages are read shifts the list: a list
+        not yet full grows (ListChanged: read again, afresh); the record at a
+        page's end comes again at the next page's start (the plan counts it once).
+        """
+        for _ in range(HISTORY_READS - 1):
+            with contextlib.suppress(ListChanged):
+                return await self.read_list(guid, history_pager)
         return await self.read_list(guid, history_pager)
 
     async def read[T](self, guid: str, command: Command[T]) -> T:

@@ -127,7 +127,7 @@ class Watermark:
         # Records come newest first: reversed, a stable sort keeps one second's in order.
         events = [
             event
-            for record in reversed(records)
+            for record in reversed(_once_each(records))
             if (event := record.event(guid)) is not None and seen(event) is not None
         ]
         events.sort(key=lambda event: event.timestamp or 0)
@@ -216,3 +216,18 @@ def _is_seen(item: Any) -> bool:
         and isinstance(item[1], str)
         and all(value is None or type(value) is int for value in item[2:])
     )
+
+
+def _once_each(records: Sequence[HistoryRecord]) -> list[HistoryRecord]:
+    """The records, each once (a record shifted onto the next page comes twice).
+
+    An event logged while the pages are read shifts the list by one.
+    """
+    seen: set[tuple[Any, ...]] = set()
+    kept = []
+    for record in records:
+        key = tuple(record.values())
+        if key not in seen:
+            seen.add(key)
+            kept.append(record)
+    return kept
