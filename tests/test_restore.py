@@ -165,6 +165,30 @@ async def test_state_is_saved_while_running(
         assert stored["zones"]["3"]["on"] is False
 
 
+async def test_nothing_is_written_after_the_last_write_at_stop(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    port: int,
+    hass_storage: dict[str, Any],
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """A stopped hub writes no more: a reloaded entry's hub writes the same store."""
+    key = store_key(init_integration)
+    hub = init_integration.runtime_data
+    async with connected_panel(hass, port) as sim:
+        await send(hass, sim, activity(3, "Garage", AlertSource.SENSOR, 1))
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    written = hass_storage[key]
+    hub.panels[GUID].zones[3].on = False  # a late change in the old hub...
+    hub.save()  # ...which would have been written SAVE_DELAY later
+    freezer.tick(timedelta(seconds=SAVE_DELAY * 3))
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+    assert hass_storage[key] is written
+    assert written["data"]["panels"][GUID]["zones"]["3"]["on"] is True
+
+
 async def test_a_busy_panel_is_stored_in_time(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,

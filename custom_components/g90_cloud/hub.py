@@ -197,6 +197,8 @@ class G90Hub:
         self.host_config: dict[str, HostConfig] = {}
         """The panels' latest settings, for diagnostics (their info is in PanelState)."""
         self._save_pending = False
+        self._stopped = False
+        """Stopped: its last write is done, no other may follow."""
         self._store: Store[dict[str, Any]] = Store(
             hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}"
         )
@@ -264,10 +266,13 @@ class G90Hub:
         for unsubscribe in self._unsubscribe:
             unsubscribe()
         self._unsubscribe.clear()
-        self._clearing.stop()
         self.health.stop()
         await self._refresh.async_stop()
         await self.listener.close()
+        # Only now that nothing reports any more: no timer or write of this hub's may
+        # land after its last write (a reloaded entry's hub writes the same store).
+        self._clearing.stop()
+        self._stopped = True
         self._save_pending = False
         await self._store.async_save(self._stored())
 
@@ -434,7 +439,7 @@ class G90Hub:
         reaching storage. So it is called once per write, and what is written
         is read when the write happens.
         """
-        if not self._save_pending:
+        if not self._save_pending and not self._stopped:
             self._save_pending = True
             self._store.async_delay_save(self._to_save, SAVE_DELAY)
 
