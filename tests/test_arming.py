@@ -29,7 +29,7 @@ from custom_components.g90_cloud.const import (
     DOMAIN,
 )
 from custom_components.g90_cloud.g90.aio.simulator import SimulatedPanel
-from custom_components.g90_cloud.g90.commands import CommandCode
+from custom_components.g90_cloud.g90.commands import CommandCode, get_host_status
 from custom_components.g90_cloud.g90.panel_model import Quirk
 from custom_components.g90_cloud.hub import lan_address_of
 
@@ -229,6 +229,25 @@ async def test_a_silent_panel_fails_in_time(
         assert arm_requests(panel) == [(1,)]
         # Arming while it waited, then back to what the panel last reported.
         assert seen == ["arming", AlarmControlPanelState.DISARMED]
+
+
+@pytest.mark.parametrize("entry_options", [CONNECTION_ONLY])
+async def test_arming_behind_a_slow_read_gets_its_whole_time(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    port: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A person's command waits for the panel's turn apart from its own budget."""
+    monkeypatch.setattr("custom_components.g90_cloud.hub.COMMAND_TIMEOUT", timedelta(seconds=0.6))
+    async with connected_panel(hass, port) as panel:
+        hub = init_integration.runtime_data
+        panel.model.quirks.extend([Quirk(delay=0.45), Quirk(delay=0.45)])
+        reading = hass.async_create_task(hub.read(GUID, get_host_status()))
+        await asyncio.sleep(0.1)  # the read is on its way, and takes most of the budget
+        await call(hass, "alarm_arm_away")  # waits 0.35 s, then has 0.6 s of its own
+        await reading
+        assert arm_requests(panel) == [(1,)]
 
 
 async def test_a_panel_that_refuses(

@@ -143,10 +143,18 @@ class PanelCommands:
         describe: Callable[[T], str],
     ) -> T:
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
         lan = self._lan_address(guid) if self.channel is not ControlChannel.CONNECTION else None
+        lock = self._locks.setdefault(guid, asyncio.Lock())
         try:
-            async with asyncio.timeout_at(deadline), self._locks.setdefault(guid, asyncio.Lock()):
+            # The panel's turn is waited for apart (at most `timeout`): a command a
+            # person asks for, queued behind a read, still gets its whole budget.
+            async with asyncio.timeout(timeout):
+                await lock.acquire()
+        except TimeoutError as err:
+            raise CommandTimeout(code, 0) from err
+        deadline = loop.time() + timeout
+        try:
+            async with asyncio.timeout_at(deadline):
                 if self.channel is not ControlChannel.LAN:
                     share = deadline - loop.time()
                     if lan is not None:
@@ -165,8 +173,10 @@ class PanelCommands:
                 )
         except CommandError:
             raise
-        except TimeoutError as err:  # the whole budget ran out (waiting for the panel's turn)
+        except TimeoutError as err:  # the whole budget ran out
             raise CommandTimeout(code, 0) from err
+        finally:
+            lock.release()
 
     async def _attempt[T](
         self,
