@@ -4,8 +4,8 @@ Three servers, each in this process's event loop, take the same traffic from
 simulated panels:
 
 * ours: `Listener` (custom_components/g90_cloud/g90/aio/server.py), standalone
-  (no upstream), frames counted through its on_message callback and events
-  through on_event;
+  (no upstream), frames counted through its on_traffic callback (once per
+  read, with the read's frames) and events through on_event (once per event);
 * pyg90alarm 3.1.2: `G90CloudNotifications` started with listen() on
   127.0.0.1, standalone, debug logging off, events counted through its
   protocol callbacks (every event frame of the mix raises exactly one);
@@ -85,6 +85,7 @@ from custom_components.g90_cloud.g90.aio.server import Listener, ListenerConfig
 from custom_components.g90_cloud.g90.events import AlertKind, AlertSource, PeripheralType
 from custom_components.g90_cloud.g90.messages import Hello, Notification, Ping, StatusChange
 from custom_components.g90_cloud.g90.session import hello_reply
+from custom_components.g90_cloud.g90.status import Traffic
 
 QUICK = os.environ.get("G90_BENCH_QUICK") == "1"
 HOST = "127.0.0.1"
@@ -532,8 +533,8 @@ class OurServer(Server):
         self._log = log
         self.listener: Listener | None = None
 
-    def _on_message(self, _record: object) -> None:
-        self._frames += 1
+    def _on_traffic(self, traffic: Traffic) -> None:
+        self._frames += len(traffic.frames)
 
     def _on_event(self, _event: object, _panel: object) -> None:
         self._events += 1
@@ -549,7 +550,7 @@ class OurServer(Server):
             max_unidentified_per_address=self.max_panels + 100,
             max_panels_per_address=self.max_panels + 100,
         )
-        self.listener = Listener(config, on_event=self._on_event, on_message=self._on_message)
+        self.listener = Listener(config, on_event=self._on_event, on_traffic=self._on_traffic)
         await self.listener.start()
         return self.listener.port
 

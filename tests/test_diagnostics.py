@@ -40,10 +40,12 @@ from .common import (
     HOST,
     LISTEN_ONLY,
     FakeCloud,
+    activity,
     connected_panel,
     send,
     wait_for,
 )
+from .g90.frames import PING
 
 VARIES = props(
     # Free ports picked for the test.
@@ -213,6 +215,29 @@ async def test_diagnostics_without_chaining(
     text = json.dumps(data)
     assert GUID not in text
     assert GUID_HEX not in text
+
+
+async def test_diagnostics_keep_the_last_frames_of_a_burst(
+    hass: HomeAssistant,
+    hass_client: ClientSessionGenerator,
+    init_integration: MockConfigEntry,
+    port: int,
+) -> None:
+    """Sixty frames in one write reach Home Assistant in one read or a few: the
+    latest RAW_FRAMES_KEPT are kept, in order, whatever the reads held."""
+    burst = [activity(1 + index % 4, f"Zone {index}") for index in range(60)]
+    async with connected_panel(hass, port) as panel:
+        await panel.send("burst", b"".join(burst))
+        await send(hass, panel)
+        data = await get_diagnostics_for_config_entry(hass, hass_client, init_integration)
+    (status,) = data["panels"]
+    kept = [frame["hex"] for frame in status["frames"]]
+    assert len(kept) == RAW_FRAMES_KEPT
+    # Home Assistant may have read something from the panel since (its answers come last).
+    through_ping = len(kept) - kept[::-1].index(PING.hex(" "))
+    assert through_ping >= RAW_FRAMES_KEPT - 5
+    assert kept[:through_ping] == [f.hex(" ") for f in [*burst, PING][-through_ping:]]
+    assert status["counters"]["events"] == 60
 
 
 async def test_diagnostics_hide_the_allow_list(

@@ -78,7 +78,7 @@ from .g90.commands import (
     switch_relay,
 )
 from .g90.events import PanelEvent
-from .g90.status import Counters, MessageRecord, PanelStatus
+from .g90.status import Counters, MessageRecord, PanelStatus, Traffic
 from .g90.wire import DEFAULT_PORT
 from .health import PanelHealth
 from .model import AlarmState, PanelState
@@ -180,7 +180,7 @@ class G90Hub:
                 entry.options.get(CONF_LIMITS),
             ),
             on_event=self._on_event,
-            on_message=self._on_message,
+            on_traffic=self._on_traffic,
             on_panel=self._on_panel,
         )
         self.panels: dict[str, PanelState] = {}
@@ -322,15 +322,15 @@ class G90Hub:
             self.save()
 
     @callback
-    def _on_message(self, record: MessageRecord) -> None:
-        if record.guid is None:
+    def _on_traffic(self, traffic: Traffic) -> None:
+        guid = traffic.guid
+        if guid is None:
             return
-        guid = record.guid
         self.panel(guid)  # known from its first frame on
         frames = self.frames.get(guid)
         if frames is None:
             frames = self.frames[guid] = deque(maxlen=RAW_FRAMES_KEPT)
-        frames.append(record)  # formatted only if diagnostics are downloaded
+        frames.extend(traffic.records(last=RAW_FRAMES_KEPT))  # formatted only in diagnostics
         self.health.heard(guid)
 
     @callback

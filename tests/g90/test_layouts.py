@@ -268,7 +268,7 @@ def test_cloud_command_layout(sequence: int, code: int, body: bytes) -> None:
     assert message.encode() == frame
     received = CloudStream().receive(frame)
     assert decoded_cloud(received) == [(frame, message)]
-    assert received == [(frame, CloudCommand)]
+    assert received == [(frame, CloudCommand, (), b"")]
 
 
 # --- status change kind 2: panel state ----------------------------------------------

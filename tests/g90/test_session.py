@@ -208,7 +208,7 @@ def test_kind_is_the_type_of_the_message(frame: bytes) -> None:
 
 @pytest.mark.parametrize("frame", VARIANTS, ids=lambda frame: frame[:12].hex())
 def test_cloud_stream_kind_is_read_from_the_header(frame: bytes) -> None:
-    ((received, kind),) = CloudStream().receive(frame)
+    ((received, kind, _events, _reply),) = CloudStream().receive(frame)
     assert received == frame
     assert kind is identify(frame)
     message = decode(frame)
@@ -325,7 +325,7 @@ def test_cloud_stream() -> None:
     data = samples.CLOUD_COMMAND + samples.HELLO_REPLY_5678
     first = stream.receive(data[:30])
     assert decoded_cloud(first) == [(samples.CLOUD_COMMAND, CloudCommand(100, sequence=6))]
-    assert first == [(samples.CLOUD_COMMAND, CloudCommand)]
+    assert first == [Inbound(samples.CLOUD_COMMAND, CloudCommand, (), b"")]
     rest = stream.receive(data[30:])
     assert decoded_cloud(rest) == [
         (samples.HELLO_REPLY_5678[:13], HelloAck(1, sequence=1)),
@@ -333,9 +333,9 @@ def test_cloud_stream() -> None:
         (samples.HELLO_REPLY_5678[26:], HelloInfo(5678, sequence=3)),
     ]
     assert rest == [
-        (samples.HELLO_REPLY_5678[:13], HelloAck),
-        (samples.HELLO_REPLY_5678[13:26], HelloReply),
-        (samples.HELLO_REPLY_5678[26:], HelloInfo),
+        Inbound(samples.HELLO_REPLY_5678[:13], HelloAck, (), b""),
+        Inbound(samples.HELLO_REPLY_5678[13:26], HelloReply, (), b""),
+        Inbound(samples.HELLO_REPLY_5678[26:], HelloInfo, (), b""),
     ]
     no_error = stream.error
     assert no_error is None
@@ -348,5 +348,7 @@ def test_cloud_stream() -> None:
 
 def test_cloud_stream_max_frame_size() -> None:
     stream = CloudStream(max_frame_size=22)
-    assert stream.receive(samples.CLOUD_COMMAND) == [(samples.CLOUD_COMMAND[:12], Malformed)]
+    assert stream.receive(samples.CLOUD_COMMAND) == [
+        Inbound(samples.CLOUD_COMMAND[:12], Malformed, (), b"")
+    ]
     assert stream.error is None

@@ -26,7 +26,7 @@ from .commands import (
     ReplyError,
 )
 from .events import AlertSource, EventType, PanelEvent, PeripheralType
-from .status import Counters, MessageRecord, PanelStatus
+from .status import Counters, MessageRecord, PanelStatus, Traffic
 from .wire import ANY_IPV4, DEFAULT_PORT, HEARTBEAT_SECONDS, VENDOR_CLOUD_IP
 
 __all__ = [
@@ -61,6 +61,7 @@ __all__ = [
     "PanelStatus",
     "PeripheralType",
     "ReplyError",
+    "Traffic",
     "point_panel",
     "port_available",
 ]

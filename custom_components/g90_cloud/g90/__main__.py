@@ -41,7 +41,7 @@ from .command_line import (
 from .commands import Command, CommandError
 from .local import PANEL_LOCAL_PORT
 from .scenarios import SCENARIOS
-from .status import MessageRecord
+from .status import MessageRecord, Traffic
 from .wire import DEFAULT_PORT
 
 
@@ -118,13 +118,14 @@ async def run_monitor(args: argparse.Namespace, out: TextIO, commands: TextIO | 
         out.write(json_line(line))
         out.flush()
 
-    def print_record(record: MessageRecord) -> None:
-        if allowed is not None and record.guid not in allowed:
+    def print_traffic(traffic: Traffic) -> None:
+        if allowed is not None and traffic.guid not in allowed:
             return  # only listed panels are shown, as only they may report
-        for line in record_lines(record):
-            write(line)
+        for record in traffic.records():
+            for line in record_lines(record):
+                write(line)
 
-    listener = Listener(config, on_event=lambda _event, _panel: None, on_message=print_record)
+    listener = Listener(config, on_event=lambda _event, _panel: None, on_traffic=print_traffic)
     try:
         await listener.start()
     except ListenerBindError as err:

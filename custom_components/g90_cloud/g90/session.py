@@ -29,7 +29,7 @@ from .wire import MAX_FRAME_SIZE, is_identity
 
 
 class Inbound(NamedTuple):
-    """One frame the panel sent, what it holds, and what the cloud answers."""
+    """One frame received, what it holds, and what the cloud answers (panel frames)."""
 
     frame: bytes
     kind: type[Message]
@@ -184,6 +184,6 @@ class CloudStream:
         """Set once the cloud's stream could not be split into frames."""
         return self._framer.error
 
-    def receive(self, data: bytes) -> list[tuple[bytes, type[Message]]]:
+    def receive(self, data: bytes) -> list[Inbound]:
         """Each complete frame from the cloud, with the message it holds."""
-        return [(frame, identify(frame)) for frame in self._framer.feed(data)]
+        return [Inbound(frame, identify(frame), (), b"") for frame in self._framer.feed(data)]

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import NamedTuple
 
 from .events import PanelEvent
 from .messages import Message, decode
+from .session import Inbound
 
 
 @dataclass(slots=True)
@@ -62,3 +64,26 @@ class MessageRecord(NamedTuple):
     def message(self) -> Message:
         """The frame decoded (on demand: recording must stay cheap)."""
         return decode(self.frame)
+
+
+class Traffic(NamedTuple):
+    """The frames read at once on one connection, one way, from one panel (or none yet).
+
+    Handed on per read, not per frame: under load a read holds hundreds of
+    frames, and most consumers keep only the last few (`records(last=...)`).
+    """
+
+    time: datetime
+    peer: str
+    guid: str | None
+    origin: str
+    """"panel" (the panel sent them) or "cloud" (the upstream sent them)."""
+    frames: Sequence[Inbound]
+
+    def records(self, last: int | None = None) -> list[MessageRecord]:
+        """One record per frame, in order; only the `last` ones when given."""
+        frames = self.frames if last is None else self.frames[-last:]
+        return [
+            MessageRecord(self.time, self.peer, self.guid, self.origin, frame.frame, frame.events)
+            for frame in frames
+        ]

@@ -54,7 +54,7 @@ async def start_listener() -> AsyncIterator[StartListener]:
         recorder = Recorder()
         callbacks = {
             "on_event": overrides.pop("on_event", recorder.on_event),
-            "on_message": overrides.pop("on_message", recorder.on_message),
+            "on_traffic": overrides.pop("on_traffic", recorder.on_traffic),
             "on_panel": overrides.pop("on_panel", recorder.on_panel),
         }
         listener = Listener(ListenerConfig(**(FAST | overrides)), **callbacks)

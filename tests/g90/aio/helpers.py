@@ -18,7 +18,7 @@ import time
 import pytest
 
 from custom_components.g90_cloud.g90.events import PanelEvent
-from custom_components.g90_cloud.g90.status import MessageRecord, PanelStatus
+from custom_components.g90_cloud.g90.status import MessageRecord, PanelStatus, Traffic
 
 from ..frames import (
     PING,
@@ -138,14 +138,17 @@ class Recorder(Changes):
         super().__init__()
         self.events: list[tuple[PanelEvent, PanelStatus | None]] = []
         self.messages: list[MessageRecord] = []
+        self.reads: list[Traffic] = []
+        """Each on_traffic call: the frames of one read."""
         self.panel_updates: list[tuple[str, bool, bool | None]] = []
 
     def on_event(self, event: PanelEvent, panel: PanelStatus | None) -> None:
         self.events.append((event, panel))
         self.poke()
 
-    def on_message(self, record: MessageRecord) -> None:
-        self.messages.append(record)
+    def on_traffic(self, traffic: Traffic) -> None:
+        self.reads.append(traffic)
+        self.messages += traffic.records()
         self.poke()
 
     def on_panel(self, panel: PanelStatus) -> None:

@@ -87,7 +87,7 @@ async def closed(reader: asyncio.StreamReader) -> bool:
 async def test_silent_sockets_from_one_address_cannot_lock_a_panel_out(
     start_listener: StartListener, peers: Callable[..., Awaitable[Streams]]
 ) -> None:
-    listener, _rec = await start_listener(on_message=None)
+    listener, _rec = await start_listener(on_traffic=None)
     attackers = [await peers(listener.port) for _ in range(300)]
     for _ in range(5):
         assert await real_panel_gets_in(listener.port, peers) < 1.0
@@ -101,7 +101,7 @@ async def test_silent_sockets_from_one_address_cannot_lock_a_panel_out(
 async def test_made_up_guids_from_one_address_hold_a_bounded_share(
     start_listener: StartListener, peers: Callable[..., Awaitable[Streams]]
 ) -> None:
-    listener, _rec = await start_listener(on_message=None, max_panels_per_address=16)
+    listener, _rec = await start_listener(on_traffic=None, max_panels_per_address=16)
     refused = 0
     for index in range(40):
         reader, writer = await peers(listener.port)
@@ -118,7 +118,7 @@ async def test_made_up_guids_from_one_address_hold_a_bounded_share(
 async def test_at_the_cap_the_oldest_stranger_makes_room(
     start_listener: StartListener, peers: Callable[..., Awaitable[Streams]]
 ) -> None:
-    listener, _rec = await start_listener(on_message=None, max_connections=20)
+    listener, _rec = await start_listener(on_traffic=None, max_connections=20)
     strangers = [await peers(listener.port, f"127.0.0.{10 + index}") for index in range(20)]
     await eventually(lambda: len(listener.connections) == 20, "the cap reached")
     assert await real_panel_gets_in(listener.port, peers) < 1.0
@@ -129,7 +129,7 @@ async def test_at_the_cap_the_oldest_stranger_makes_room(
 async def test_a_cap_full_of_panels_refuses_a_newcomer(
     start_listener: StartListener, peers: Callable[..., Awaitable[Streams]]
 ) -> None:
-    listener, _rec = await start_listener(on_message=None, max_connections=3)
+    listener, _rec = await start_listener(on_traffic=None, max_connections=3)
     for index in range(3):
         reader, writer = await peers(listener.port, f"127.0.0.{10 + index}")
         writer.write(hello(f"GP{index:013d}"))
@@ -145,7 +145,7 @@ async def test_panels_made_up_by_a_few_addresses_cannot_fill_the_cap(
     """Two addresses posing as 4 panels each fill a cap of 8: a real panel still gets in,
     and the address holding the most gives up its oldest connection."""
     listener, _rec = await start_listener(
-        on_message=None, max_connections=8, max_panels_per_address=4
+        on_traffic=None, max_connections=8, max_panels_per_address=4
     )
     fakes = []
     for index in range(8):
@@ -172,7 +172,7 @@ async def test_strangers_pushing_90_mb_add_at_most_64_mib(
         nonlocal events
         events += 1
 
-    listener, _rec = await start_listener(on_message=None, on_event=count)
+    listener, _rec = await start_listener(on_traffic=None, on_event=count)
     junk = basic(0x99, 0x10, 0x20, bytes(8184))  # 8 KiB, an unknown message
     per_peer = junk * 55  # 450 KB
     tracemalloc.start()
@@ -206,7 +206,7 @@ async def test_strangers_pushing_90_mb_add_at_most_64_mib(
 async def test_the_held_events_of_all_strangers_are_bounded_together(
     start_listener: StartListener, peers: Callable[..., Awaitable[Streams]]
 ) -> None:
-    listener, _rec = await start_listener(on_message=None, held_bytes_total=100_000)
+    listener, _rec = await start_listener(on_traffic=None, held_bytes_total=100_000)
     frame = door(1, "Door")
     for index in range(10):
         _reader, writer = await peers(listener.port, f"127.0.2.{index}")
@@ -224,7 +224,7 @@ async def test_the_held_events_of_all_strangers_are_bounded_together(
 async def test_a_panel_is_answered_at_once_while_fifty_peers_flood(
     start_listener: StartListener, peers: Callable[..., Awaitable[Streams]]
 ) -> None:
-    listener, _rec = await start_listener(on_message=None)
+    listener, _rec = await start_listener(on_traffic=None)
     stop = asyncio.Event()
 
     async def flood(index: int) -> None:
@@ -264,7 +264,7 @@ async def test_two_thousand_unknown_frames_write_a_few_lines(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, "custom_components.g90_cloud")
-    listener, rec = await start_listener(on_message=None)
+    listener, rec = await start_listener(on_traffic=None)
     reader, writer = await peers(listener.port)
     writer.write(hello(REAL))
     junk = basic(0x99, 0x10, 0x20, bytes(1000))

@@ -160,7 +160,7 @@ async def test_a_panel_reconnecting_replaces_its_old_connection(
 ) -> None:
     """One connection per panel: the newer says the same GUID, the older is closed; the
     panel stays connected throughout. A peer that does not say the GUID replaces nothing."""
-    listener, rec = await start_listener(on_message=None)
+    listener, rec = await start_listener(on_traffic=None)
     old = await connect(listener.port)
     await old.send(hello(GUID_A))
     await old.expect(REPLY)
@@ -495,6 +495,28 @@ async def test_events_before_hello_are_held_then_attributed_in_order(
     assert rec.guids[-1] == GUID_A
 
 
+async def test_frames_are_handed_on_per_read_and_split_where_hello_names_the_panel(
+    start_listener: StartListener, connect: ConnectPanel
+) -> None:
+    """Records and events go to the owner once per read, not per frame; an event
+    before the hello in the same read still waits for it and is attributed."""
+    listener, rec = await start_listener()
+    panel = await connect(listener.port)
+    before = door(1, "Before")
+    after = [door(2, f"After {index}") for index in range(20)]
+    await panel.send(before, hello(GUID_A), *after, PING)
+    await panel.expect(REPLY + PING)
+    await rec.until(lambda: len(rec.messages) == 23, "every frame recorded")
+    assert [record.frame for record in rec.messages] == [before, hello(GUID_A), *after, PING]
+    assert [record.guid for record in rec.messages[1:]] == [GUID_A] * 22
+    # One write of 23 frames comes in one read or a few, never one call a frame.
+    assert len(rec.reads) < 10
+    await rec.wait_events(21)
+    assert rec.raws == [before, *after]
+    assert rec.guids == [GUID_A] * 21
+    assert listener.panels[GUID_A].connected
+
+
 async def test_events_of_a_panel_that_never_says_hello_are_delivered_unattributed(
     start_listener: StartListener, connect: ConnectPanel, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -553,7 +575,7 @@ async def test_a_raising_callback_is_logged_and_serving_goes_on(
     def broken(_arg: object) -> None:
         raise ValueError("boom from a status callback")
 
-    listener, _rec = await start_listener(on_event=on_event, on_message=broken, on_panel=broken)
+    listener, _rec = await start_listener(on_event=on_event, on_traffic=broken, on_panel=broken)
     panel = await connect(listener.port)
     await panel.send(hello(GUID_A))
     await panel.expect(REPLY)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Sequence
 import contextlib
 from datetime import UTC, datetime
 import logging
@@ -37,10 +38,9 @@ from ..messages import (
     Malformed,
     Message,
     Unknown,
-    decode,
 )
 from ..session import Inbound, Session
-from ..status import Counters, MessageRecord, PanelStatus
+from ..status import Counters, PanelStatus, Traffic
 from .budget import ByteBudget
 from .channel import CloudChannel
 from .logs import QuietLog
@@ -80,11 +80,11 @@ class ConnectionOwner(Protocol):
     def attach(self, connection: PanelConnection, guid: str, now: datetime) -> PanelStatus | None:
         """The connection said it is panel `guid`: its status, or None if it is refused."""
 
-    def deliver(self, event: PanelEvent, panel: PanelStatus | None) -> None:
-        """An event, with its panel (None: it never said who it is)."""
+    def deliver(self, events: Sequence[PanelEvent], panel: PanelStatus | None) -> None:
+        """Events in order, with their panel (None: it never said who it is)."""
 
-    def record(self, record: MessageRecord) -> None:
-        """A frame, either way (only called when wants_records)."""
+    def record(self, traffic: Traffic) -> None:
+        """The frames of one read, either way (only called when wants_records)."""
 
     def panel_changed(self, panel: PanelStatus) -> None:
         """Something in a panel's status changed."""
@@ -276,41 +276,41 @@ class PanelConnection(asyncio.Protocol):
     # --- from the panel -----------------------------------------------------------------
 
     def _serve(self, data: bytes) -> None:
-        """Decode and hand on this turn's share of what the panel sent (`data` and any left)."""
+        """Decode and hand on this turn's share of what the panel sent (`data` and any left).
+
+        Events and records go to the owner once per read, not per frame; a
+        hello or a frame needing attention first hands on what came before it
+        (that belongs to whoever the connection was until then).
+        """
         if self._transport is None or self._transport.is_closing():
             return  # a turn scheduled before it closed
         limit = self._config.frames_per_turn
         items = self.session.receive(data, limit)
         now = datetime.now(UTC)
-        owner, panel, guid = self._owner, self.panel, self.guid
-        recording = owner.wants_records
+        upstream = self.upstream
         replies: list[bytes] = []
-        events_seen = 0
-        for item in items:
-            frame, kind, events, reply = item
+        events: list[PanelEvent] = []
+        first = 0
+        """The first of `items` not handed on yet."""
+        for index, item in enumerate(items):
+            frame, kind, item_events, reply = item
             passed_on = True
             if kind in _NOTABLE:
+                self._hand_on(items[first:index], events, now)
+                first, events = index, []
                 passed_on = self._notable(item, now)
                 if not self.is_open:
                     return  # refused: nothing more from this connection
-                panel, guid = self.panel, self.guid
-            if recording:
-                owner.record(MessageRecord(now, self.peer, guid, "panel", frame, events))
-            if events:
-                events_seen += len(events)
-                if panel is None:  # held until the panel says who it is
-                    self._hold(events)
-                else:  # the session names the panel in every event once it knows it
-                    for event in events:
-                        owner.deliver(event, panel)
-            upstream = self.upstream
+                upstream = self.upstream
+            if item_events:
+                events += item_events
             if upstream is not None:
                 if passed_on:
                     upstream.forward(frame, kind, reply)
             elif reply:
                 replies.append(reply)
+        self._hand_on(items[first:] if first else items, events, now)
         self.counters.frames += len(items)
-        self.counters.events += events_seen
         if replies:
             self.write_to_panel(b"".join(replies))
             self.counters.replies += len(replies)
@@ -330,6 +330,20 @@ class PanelConnection(asyncio.Protocol):
             self._held_back = False
             if self._stuck_timer is None and self._transport is not None:
                 self._transport.resume_reading()
+
+    def _hand_on(self, frames: Sequence[Inbound], events: list[PanelEvent], now: datetime) -> None:
+        """The owner gets their record, then their events (held until hello names the panel)."""
+        if not frames:
+            return
+        owner = self._owner
+        if owner.wants_records:
+            owner.record(Traffic(now, self.peer, self.guid, "panel", frames))
+        if events:
+            self.counters.events += len(events)
+            if self.panel is None:
+                self._hold(events)
+            else:  # the session names the panel in every event once it knows it
+                owner.deliver(events, self.panel)
 
     def _serve_next_turn(self) -> None:
         self._next_turn = None
@@ -384,10 +398,10 @@ class PanelConnection(asyncio.Protocol):
         if self.session.firmware and self.panel.firmware != self.session.firmware:
             self.panel.firmware = self.session.firmware
             self._owner.panel_changed(self.panel)
-        held = list(self._held)
+        held = [event._replace(guid=guid) for event in self._held]
         self._release_held()
-        for event in held:
-            self._owner.deliver(event._replace(guid=guid), self.panel)
+        if held:
+            self._owner.deliver(held, self.panel)
 
     def _open_upstream(self) -> None:
         """Chaining: the cloud is reached for a panel that said who it is, and may connect."""
@@ -409,7 +423,7 @@ class PanelConnection(asyncio.Protocol):
         )
         self.upstream.start()
 
-    def _hold(self, events: tuple[PanelEvent, ...]) -> None:
+    def _hold(self, events: Sequence[PanelEvent]) -> None:
         """Keep events, in order, until hello says who this is.
 
         An alert naming its panel waits too, or it would overtake those before it.
@@ -432,7 +446,7 @@ class PanelConnection(asyncio.Protocol):
                     "unattributed",
                     self._name,
                 )
-                self._owner.deliver(oldest, None)
+                self._owner.deliver((oldest,), None)
             if not budget.take(size):
                 self.counters.errors += 1
                 self._log.report(
@@ -464,16 +478,17 @@ class PanelConnection(asyncio.Protocol):
         if self._transport is not None and not self._transport.is_closing():
             self._transport.write(data)
 
-    def from_cloud(self, frame: bytes, kind: type[Message], now: datetime) -> None:
-        """A frame from the cloud: the panel's cloud was heard."""
+    def from_cloud(self, frames: list[Inbound], now: datetime) -> None:
+        """Frames from the cloud: the panel's cloud was heard."""
         if self.panel is not None:
             self.panel.last_upstream_packet = now
-        if kind is CloudCommand:
-            command = decode(frame)
-            if isinstance(command, CloudCommand):
-                self.commands.cloud_command(command.sequence, command.code)
+        for item in frames:
+            if item.kind is CloudCommand:
+                command = item.message
+                if isinstance(command, CloudCommand):
+                    self.commands.cloud_command(command.sequence, command.code)
         if self._owner.wants_records:
-            self._owner.record(MessageRecord(now, self.peer, self.guid, "cloud", frame, ()))
+            self._owner.record(Traffic(now, self.peer, self.guid, "cloud", frames))
 
     def upstream_changed(self, connected: bool) -> None:
         """The relay's link came up or went down."""

@@ -37,7 +37,7 @@ from ..messages import (
     Message,
     Ping,
 )
-from ..session import CloudStream
+from ..session import CloudStream, Inbound
 from ..status import Counters
 from ..wire import MAX_SKIP_SIZE
 from .budget import ByteBudget
@@ -62,8 +62,8 @@ class RelayOwner(Protocol):
     def write_to_panel(self, data: bytes) -> None:
         """Send bytes to the panel."""
 
-    def from_cloud(self, frame: bytes, kind: type[Message], now: datetime) -> None:
-        """A frame arrived from the cloud (it is then passed on or swallowed)."""
+    def from_cloud(self, frames: list[Inbound], now: datetime) -> None:
+        """Frames arrived from the cloud (each is then passed on or swallowed)."""
 
     def upstream_changed(self, connected: bool) -> None:
         """The link to the cloud came up or went down."""
@@ -210,9 +210,10 @@ class CloudRelay:
         self._owner.upstream_changed(True)
 
     def _received(self, data: bytes) -> None:
-        now = datetime.now(UTC)
-        for frame, kind in self._stream.receive(data):
-            self._owner.from_cloud(frame, kind, now)
+        frames = self._stream.receive(data)
+        if frames:
+            self._owner.from_cloud(frames, datetime.now(UTC))
+        for frame, kind, _events, _reply in frames:
             if self._swallow[kind] > 0:
                 self._swallow[kind] -= 1
                 continue

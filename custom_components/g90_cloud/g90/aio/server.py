@@ -8,7 +8,7 @@ session; every decoded event goes to one callback with the panel it came from.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -19,7 +19,7 @@ from typing import Final
 from ..commands import Command, Pager
 from ..events import PanelEvent
 from ..session import check_announceable
-from ..status import Counters, MessageRecord, PanelStatus
+from ..status import Counters, PanelStatus, Traffic
 from ..wire import ANY_IPV4, DEFAULT_PORT, HEARTBEAT_SECONDS
 from .budget import ByteBudget
 from .channel import DEFAULT_TIMEOUT, CloudChannel, PanelNotConnected
@@ -29,7 +29,7 @@ from .logs import QuietLog
 _LOGGER = logging.getLogger(__name__)
 
 EventCallback = Callable[[PanelEvent, PanelStatus | None], None]
-MessageCallback = Callable[[MessageRecord], None]
+TrafficCallback = Callable[[Traffic], None]
 ACCEPT_BACKLOG: Final = 4096
 """Connections the kernel may queue before they are accepted (capped by somaxconn)."""
 PanelCallback = Callable[[PanelStatus], None]
@@ -115,13 +115,17 @@ class Listener:
         config: ListenerConfig,
         *,
         on_event: EventCallback,
-        on_message: MessageCallback | None = None,
+        on_traffic: TrafficCallback | None = None,
         on_panel: PanelCallback | None = None,
     ) -> None:
-        """Callbacks run in the event loop; one that raises is logged and ignored."""
+        """Callbacks run in the event loop; one that raises is logged and ignored.
+
+        `on_event` is called once per event; `on_traffic`, when given, once per
+        read with the frames it held (records of every frame, either way).
+        """
         self.config = config
         self._on_event = on_event
-        self._on_message = on_message
+        self._on_traffic = on_traffic
         self._on_panel = on_panel
         self.log = QuietLog(_LOGGER)
         self.panels: dict[str, PanelStatus] = {}
@@ -148,7 +152,7 @@ class Listener:
     @property
     def wants_records(self) -> bool:
         """Whether anyone takes every frame (records are built only then)."""
-        return self._on_message is not None
+        return self._on_traffic is not None
 
     def connection_of(self, guid: str) -> PanelConnection | None:
         """The newest open connection of panel `guid` (a reconnecting panel may have two)."""
@@ -401,8 +405,7 @@ class Listener:
             connection.peer,
             len(held),
         )
-        for event in held:
-            self.deliver(event, None)
+        self.deliver(held, None)
 
     def panel_changed(self, panel: PanelStatus) -> None:
         """Tell the owner a panel's status changed."""
@@ -412,20 +415,22 @@ class Listener:
             except Exception as err:
                 self._callback_failed("on_panel", err)
 
-    def deliver(self, event: PanelEvent, panel: PanelStatus | None) -> None:
-        """Hand an event to the owner."""
-        try:
-            self._on_event(event, panel)
-        except Exception as err:
-            self._callback_failed("on_event", err)
-
-    def record(self, record: MessageRecord) -> None:
-        """Hand a frame's record to the owner, if it wants them."""
-        if self._on_message is not None:
+    def deliver(self, events: Sequence[PanelEvent], panel: PanelStatus | None) -> None:
+        """Hand events to the owner, one at a time: one that fails costs only itself."""
+        on_event = self._on_event
+        for event in events:
             try:
-                self._on_message(record)
+                on_event(event, panel)
             except Exception as err:
-                self._callback_failed("on_message", err)
+                self._callback_failed("on_event", err)
+
+    def record(self, traffic: Traffic) -> None:
+        """Hand the frames of one read to the owner, if it wants them."""
+        if self._on_traffic is not None:
+            try:
+                self._on_traffic(traffic)
+            except Exception as err:
+                self._callback_failed("on_traffic", err)
 
     def _callback_failed(self, name: str, err: Exception) -> None:
         self.log.report(
