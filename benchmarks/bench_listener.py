@@ -1,7 +1,7 @@
 """The panel listener under load, on loopback: ours, pyg90alarm 3.1.2's, and a do-nothing one.
 
-Three servers, each in this process's event loop, take the same traffic from
-simulated panels:
+Three servers (four with `--floor`), each in this process's event loop, take
+the same traffic from simulated panels:
 
 * ours: `Listener` (custom_components/g90_cloud/g90/aio/server.py), standalone
   (no upstream), frames counted through its on_traffic callback (once per
@@ -12,7 +12,10 @@ simulated panels:
 * a do-nothing asyncio.Protocol: splits the stream on the length field only,
   counts frames, echoes pings and answers hello with a canned 42-byte reply
   (the same bytes the real ones send back): the ceiling for this loop and
-  machine.
+  machine;
+* with `--floor`, at one panel: a decoder that checks nothing (FloorProtocol)
+  but builds every event by field name as ours does: what building the events
+  alone costs beside the do-nothing's transport.
 
 The load generator is one separate process for the whole run (this module
 run with `--load`: one asyncio loop, one Protocol per panel, commands and
@@ -82,10 +85,20 @@ from pyg90alarm.cloud.notifications import G90CloudNotifications
 
 from benchmarks.reference import CountingProtocol
 from custom_components.g90_cloud.g90.aio.server import Listener, ListenerConfig
-from custom_components.g90_cloud.g90.events import AlertKind, AlertSource, PeripheralType
+from custom_components.g90_cloud.g90.events import (
+    ARM_NOTIFICATION_EVENTS,
+    PANEL_STATE_EVENTS,
+    SENSOR_STATE_EVENTS,
+    AlertKind,
+    AlertSource,
+    EventType,
+    PanelEvent,
+    PeripheralType,
+)
 from custom_components.g90_cloud.g90.messages import Hello, Notification, Ping, StatusChange
 from custom_components.g90_cloud.g90.session import hello_reply
 from custom_components.g90_cloud.g90.status import Traffic
+from custom_components.g90_cloud.g90.wire import STATUS_ZONE, VERSIONED_HEADER_SIZE, Command
 
 QUICK = os.environ.get("G90_BENCH_QUICK") == "1"
 HOST = "127.0.0.1"
@@ -121,6 +134,9 @@ PHASE_GRACE = 60.0
 """Seconds a phase may overrun before the load generator is given up on."""
 
 _LENGTH = struct.Struct("<i")
+_FLOOR_JSON = json.JSONDecoder()
+FLOOR_GUID = "GB0000000000000"
+"""The floor names no panel from its hello; every event gets this GUID."""
 REPOSITORY = Path(__file__).resolve().parents[1]
 
 
@@ -486,6 +502,8 @@ class Server:
 
     name = ""
     max_panels = max(PANEL_COUNTS)
+    decodes = True
+    """Whether it hands on an event per event frame (checked against what was sent)."""
 
     async def start(self) -> int:
         """Listen on 127.0.0.1; return the port."""
@@ -665,6 +683,7 @@ class NothingServer(Server):
     """The ceiling: asyncio's own cost of reading these bytes and writing the replies."""
 
     name = "do-nothing"
+    decodes = False
 
     def __init__(self) -> None:
         self.frame_count = 0
@@ -688,6 +707,107 @@ class NothingServer(Server):
 
     def events(self) -> int:
         return 0
+
+
+class FloorProtocol(NothingProtocol):
+    """The least a decoder can do: every alert a PanelEvent built by field name, nothing checked.
+
+    No header check, no unknown or malformed frames, no held events, no
+    fairness, no relay, no records: it knows the benchmark's mix and nothing
+    else, so it must not be taken for a listener. It shows what building the
+    events alone costs on this machine, beside do-nothing's transport.
+    """
+
+    owner: FloorServer
+
+    def __init__(self, owner: FloorServer) -> None:
+        super().__init__(owner)
+
+    def data_received(self, data: bytes) -> None:
+        if self.pending:
+            data = self.pending + data
+        position, end = 0, len(data)
+        events: list[PanelEvent] = []
+        replies: list[bytes] = []
+        frames = 0
+        while end - position >= 8:
+            (length,) = _LENGTH.unpack_from(data, position + 4)
+            stop = position + length
+            if stop > end:
+                break
+            frame = data[position:stop]
+            if frame[0] == Command.STATUS_CHANGE:
+                events.append(_floor_status(frame))
+            elif frame[0] == Command.NOTIFICATION:
+                events.append(_floor_notification(frame))
+            else:
+                replies.append(frame if frame[3] == 0x00 else CANNED_HELLO_REPLY)
+            frames += 1
+            position = stop
+        self.pending = data[position:]
+        if replies:
+            assert self.transport is not None
+            self.transport.write(b"".join(replies))
+        self.owner.frame_count += frames
+        self.owner.event_count += len(events)
+
+
+def _floor_status(frame: bytes) -> PanelEvent:
+    kind, zone, source, state, name, stamp = STATUS_ZONE.unpack_from(frame, VERSIONED_HEADER_SIZE)
+    cut = name.find(b"\0")
+    zone_name = (name if cut < 0 else name[:cut]).decode("utf-8", "replace")
+    if kind == AlertKind.STATE_CHANGE:
+        code = zone  # kind 2 has its code where the zone is
+        return PanelEvent(
+            PANEL_STATE_EVENTS[code], FLOOR_GUID, timestamp=stamp, state=code, raw=frame
+        )
+    if kind == AlertKind.ALARM:
+        return PanelEvent(
+            EventType.ALARM,
+            FLOOR_GUID,
+            zone_index=zone,
+            zone_name=zone_name,
+            timestamp=stamp,
+            peripheral_type=source,
+            state=state,
+            tamper=False,
+            raw=frame,
+        )
+    event_type = SENSOR_STATE_EVENTS[state]
+    return PanelEvent(
+        event_type, FLOOR_GUID, zone_index=zone, zone_name=zone_name, timestamp=stamp,
+        source=source, state=state, raw=frame,
+    )  # fmt: skip
+
+
+def _floor_notification(frame: bytes) -> PanelEvent:
+    body = frame[VERSIONED_HEADER_SIZE:]
+    cut = body.find(b"\0")
+    (_code, (kind, data)), _stop = _FLOOR_JSON.raw_decode(body[:cut].decode("utf-8", "replace"))
+    if kind == 1:
+        return PanelEvent(ARM_NOTIFICATION_EVENTS[data[0]], FLOOR_GUID, state=data[0], raw=frame)
+    return PanelEvent(
+        EventType.SENSOR_ACTIVITY, FLOOR_GUID, zone_index=data[0], zone_name=data[1], raw=frame
+    )
+
+
+class FloorServer(NothingServer):
+    """`--floor`: FloorProtocol, at one panel."""
+
+    name = "floor"
+    decodes = True
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.event_count = 0
+
+    async def start(self) -> int:
+        loop = asyncio.get_running_loop()
+        self.server = await loop.create_server(lambda: FloorProtocol(self), HOST, 0, backlog=1024)
+        return int(self.server.sockets[0].getsockname()[1])
+
+    def events(self) -> int:
+        return self.event_count
 
 
 # --- measuring ------------------------------------------------------------------------
@@ -840,7 +960,7 @@ async def run_phase(
     if phase.frames != phase.offered:
         phase.problems.append(f"server counted {phase.frames} of {phase.offered} frames")
     expected_events = phase.offered - phase.sent.get("ping", 0) - phase.sent.get("hello", 0)
-    if not isinstance(server, NothingServer) and phase.events != expected_events:
+    if server.decodes and phase.events != expected_events:
         phase.problems.append(f"{phase.events} events for {expected_events} event frames")
     return phase
 
@@ -1008,7 +1128,7 @@ def silence_logging() -> tuple[WarningCounter, WarningCounter]:
     return counters[0], counters[1]
 
 
-async def run_all(profile: int | None) -> int:
+async def run_all(profile: int | None, with_floor: bool = False) -> int:
     limits = raise_file_limit(2 * max(PANEL_COUNTS) + 256)
     ours_log, theirs_log = silence_logging()
     available = cpus()
@@ -1054,6 +1174,8 @@ async def run_all(profile: int | None) -> int:
         ]
         plan.append((lambda: TheirServer(theirs_log), 1))
         plan += [(NothingServer, count) for count in PANEL_COUNTS]
+        if with_floor:
+            plan.append((FloorServer, 1))
         results = [await measure(factory(), count, load) for factory, count in plan]
     finally:
         await load.finish()
@@ -1103,6 +1225,10 @@ def report_summary(results: list[Result]) -> int:
     print(f"  the same from CPU per frame (their µs / our µs): {ratio(theirs, ours, 'cost')}")
     print(f"ceiling ratio (ours / do-nothing, 1 panel): {ratio(ours, nothing, 'rate')}")
     print(f"  the same from CPU per frame (its µs / our µs): {ratio(nothing, ours, 'cost')}")
+    floor = flood(results, "floor", 1)
+    if floor is not None:
+        print(f"  floor ratio (floor / do-nothing, 1 panel): {ratio(floor, nothing, 'rate')}")
+        print(f"  ours / floor (1 panel): {ratio(ours, floor, 'rate')}")
     for count in PANEL_COUNTS[1:]:
         ours, nothing = flood(results, "ours", count), flood(results, "do-nothing", count)
         print(
@@ -1148,6 +1274,11 @@ def main() -> int:
     parser.add_argument("--load", action="store_true", help=hidden)
     parser.add_argument("--cpu", type=int, help=hidden)
     parser.add_argument("--profile", type=int, metavar="PANELS")
+    parser.add_argument(
+        "--floor",
+        action="store_true",
+        help="also measure a decoder that checks nothing (the floor), at one panel",
+    )
     args = parser.parse_args()
     if args.load:
         if args.cpu is not None:
@@ -1155,7 +1286,7 @@ def main() -> int:
                 os.sched_setaffinity(0, {args.cpu})
         asyncio.run(run_load())
         return 0
-    return asyncio.run(run_all(args.profile))
+    return asyncio.run(run_all(args.profile, args.floor))
 
 
 if __name__ == "__main__":
