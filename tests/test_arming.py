@@ -355,9 +355,9 @@ async def test_the_lan_address_from_the_options(
     """Only for an entry with one panel: with two, each panel's own address is used."""
     hub = init_integration.runtime_data
     assert hub.lan_address(GUID) is None  # no such panel
-    hub._panel(GUID).lan_address = "127.0.0.1"
+    hub.panel(GUID).lan_address = "127.0.0.1"
     assert hub.lan_address(GUID) == "192.0.2.10"
-    hub._panel(OTHER_GUID)
+    hub.panel(OTHER_GUID)
     assert hub.lan_address(GUID) == "127.0.0.1"
     assert hub.lan_address(OTHER_GUID) is None
     # Neither connected nor with a LAN address: nothing can be sent.

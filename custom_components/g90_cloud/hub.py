@@ -354,8 +354,6 @@ class G90Hub:
             self.save()
         return panel
 
-    _panel = panel  # the name tests have long used
-
     @callback
     def state_reported(self, guid: str, state: AlarmState) -> None:
         """The panel told its state: an arm or disarm on its way is answered."""
