@@ -17,6 +17,7 @@ from homeassistant.helpers import (
     issue_registry as ir,
 )
 from homeassistant.setup import async_setup_component
+import pytest
 from pytest_homeassistant_custom_component.common import (
     MockConfigEntry,
     async_capture_events,
@@ -24,7 +25,12 @@ from pytest_homeassistant_custom_component.common import (
 from pytest_homeassistant_custom_component.typing import WebSocketGenerator
 
 from custom_components.g90_cloud import async_remove_config_entry_device
-from custom_components.g90_cloud.const import CONF_LOCAL_PORT, DOMAIN, EVENT_G90
+from custom_components.g90_cloud.const import (
+    CONF_ALLOWED_GUIDS,
+    CONF_LOCAL_PORT,
+    DOMAIN,
+    EVENT_G90,
+)
 from custom_components.g90_cloud.g90.aio.simulator import SimulatedPanel, simulate
 from custom_components.g90_cloud.g90.scenarios import SCENARIOS
 
@@ -41,6 +47,7 @@ from .common import (
     wait_for,
     zone_device,
 )
+from .g90.frames import PING, hello
 
 
 async def test_setup_and_unload_frees_the_port(
@@ -290,3 +297,29 @@ async def test_entry_without_an_announced_address_uses_the_lan_address(
     assert result.problems == []
     assert result.announced_ip == "192.0.2.7"
     assert result.announced_port == 5678
+
+
+@pytest.mark.parametrize("entry_options", [{CONF_ALLOWED_GUIDS: [GUID]}])
+async def test_a_refused_panel_gets_no_device_whatever_it_sent_before_its_hello(
+    hass: HomeAssistant, init_integration: MockConfigEntry, port: int
+) -> None:
+    """One write of an alert then a hello naming a panel the allow-list refuses: the
+    frames before that hello were nobody's, and nothing of that panel is created."""
+    refused = "GX00000X0000000"
+    reader, writer = await asyncio.open_connection(HOST, port)
+    writer.write(activity(1, "Intruder") + hello(refused) + PING)
+    await writer.drain()
+    async with asyncio.timeout(5):
+        assert await reader.read() == b""  # refused: closed without an answer
+    writer.close()
+    await hass.async_block_till_done()
+    hub = init_integration.runtime_data
+    assert refused not in hub.panels
+    assert refused not in hub.frames
+    devices = dr.async_get(hass)
+    assert (
+        devices.async_get_device_by_identifier((DOMAIN, refused), init_integration.entry_id) is None
+    )
+    async with connected_panel(hass, port) as panel:  # the listed panel still gets in
+        await send(hass, panel)
+    assert panel_device(hass, init_integration.entry_id)

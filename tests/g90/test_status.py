@@ -45,3 +45,4 @@ def test_records_can_be_limited_to_the_last_ones() -> None:
     traffic = _traffic()
     assert traffic.records(last=2) == traffic.records()[2:]
     assert traffic.records(last=10) == traffic.records()
+    assert traffic.records(last=0) == []

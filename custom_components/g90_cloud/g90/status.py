@@ -67,22 +67,25 @@ class MessageRecord(NamedTuple):
 
 
 class Traffic(NamedTuple):
-    """The frames read at once on one connection, one way, from one panel (or none yet).
+    """Frames handed on together from one connection, one way, as one panel's (or nobody's).
 
-    Handed on per read, not per frame: under load a read holds hundreds of
-    frames, and most consumers keep only the last few (`records(last=...)`).
+    A turn's share of a read from a panel (split where a hello or another frame
+    needing attention comes), or a read from the cloud. Not handed on frame by
+    frame: under load a read holds hundreds, and most consumers keep only the
+    last few (`records(last=...)`).
     """
 
     time: datetime
     peer: str
     guid: str | None
+    """The panel the listener took the connection for (None before its hello)."""
     origin: str
     """"panel" (the panel sent them) or "cloud" (the upstream sent them)."""
     frames: Sequence[Inbound]
 
     def records(self, last: int | None = None) -> list[MessageRecord]:
         """One record per frame, in order; only the `last` ones when given."""
-        frames = self.frames if last is None else self.frames[-last:]
+        frames = self.frames if last is None else self.frames[max(len(self.frames) - last, 0) :]
         return [
             MessageRecord(self.time, self.peer, self.guid, self.origin, frame.frame, frame.events)
             for frame in frames

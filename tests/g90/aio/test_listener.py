@@ -508,13 +508,60 @@ async def test_frames_are_handed_on_per_read_and_split_where_hello_names_the_pan
     await panel.expect(REPLY + PING)
     await rec.until(lambda: len(rec.messages) == 23, "every frame recorded")
     assert [record.frame for record in rec.messages] == [before, hello(GUID_A), *after, PING]
-    assert [record.guid for record in rec.messages[1:]] == [GUID_A] * 22
+    # Records name the panel from its hello on, as the listener took it.
+    assert [record.guid for record in rec.messages] == [None] + [GUID_A] * 22
     # One write of 23 frames comes in one read or a few, never one call a frame.
     assert len(rec.reads) < 10
     await rec.wait_events(21)
     assert rec.raws == [before, *after]
     assert rec.guids == [GUID_A] * 21
     assert listener.panels[GUID_A].connected
+
+
+async def test_a_guid_changed_mid_read_splits_the_read_between_the_two_panels(
+    start_listener: StartListener, connect: ConnectPanel
+) -> None:
+    """What came before the new hello is the old panel's (events, records, counters),
+    the rest the new one's."""
+    listener, rec = await start_listener()
+    panel = await connect(listener.port)
+    await panel.send(hello(GUID_A))
+    await panel.expect(REPLY)
+    first, second = door(1, "One"), door(2, "Two")
+    await panel.send(first, hello(GUID_B), second)
+    await panel.expect(REPLY)
+    await rec.wait_events(2)
+    assert rec.raws == [first, second]
+    assert rec.guids == [GUID_A, GUID_B]
+    assert [p.guid if p else None for _e, p in rec.events] == [GUID_A, GUID_B]
+    await rec.until(lambda: len(rec.messages) == 4, "every frame recorded")
+    assert [(r.frame, r.guid) for r in rec.messages] == [
+        (hello(GUID_A), GUID_A),
+        (first, GUID_A),
+        (hello(GUID_B), GUID_B),
+        (second, GUID_B),
+    ]
+    await panel.close()
+    await eventually(lambda: not listener.connections, "connection gone")
+    a, b = listener.panels[GUID_A].counters, listener.panels[GUID_B].counters
+    # Frames and events of a turn are counted together, on the panel it ends with.
+    assert (a.frames, a.events) == (1, 0)
+    assert (b.frames, b.events) == (3, 2)
+
+
+async def test_a_refused_hello_hands_on_and_counts_nothing_of_its_panel(
+    start_listener: StartListener, connect: ConnectPanel
+) -> None:
+    listener, rec = await start_listener(allowed_guids=frozenset({GUID_A}))
+    panel = await connect(listener.port)
+    await panel.send(door(1, "Before"), hello(GUID_B), PING)
+    assert await panel.eof() == b""
+    await eventually(lambda: not listener.connections, "connection gone")
+    assert rec.events == []
+    assert all(record.guid is None for record in rec.messages)
+    assert GUID_B not in listener.panels
+    unidentified = listener.stats.unidentified
+    assert (unidentified.frames, unidentified.events) == (0, 0)
 
 
 async def test_events_of_a_panel_that_never_says_hello_are_delivered_unattributed(

@@ -84,7 +84,7 @@ class ConnectionOwner(Protocol):
         """Events in order, with their panel (None: it never said who it is)."""
 
     def record(self, traffic: Traffic) -> None:
-        """The frames of one read, either way (only called when wants_records)."""
+        """Frames, either way, handed on together (only called when wants_records)."""
 
     def panel_changed(self, panel: PanelStatus) -> None:
         """Something in a panel's status changed."""
@@ -278,9 +278,10 @@ class PanelConnection(asyncio.Protocol):
     def _serve(self, data: bytes) -> None:
         """Decode and hand on this turn's share of what the panel sent (`data` and any left).
 
-        Events and records go to the owner once per read, not per frame; a
-        hello or a frame needing attention first hands on what came before it
-        (that belongs to whoever the connection was until then).
+        Records and events go to the owner together, not frame by frame: a
+        turn's frames at once, split where a hello or another frame needing
+        attention comes (what came before it is handed on first, as the panel
+        the connection was until then).
         """
         if self._transport is None or self._transport.is_closing():
             return  # a turn scheduled before it closed
@@ -290,6 +291,7 @@ class PanelConnection(asyncio.Protocol):
         upstream = self.upstream
         replies: list[bytes] = []
         events: list[PanelEvent] = []
+        events_seen = 0
         first = 0
         """The first of `items` not handed on yet."""
         for index, item in enumerate(items):
@@ -297,6 +299,7 @@ class PanelConnection(asyncio.Protocol):
             passed_on = True
             if kind in _NOTABLE:
                 self._hand_on(items[first:index], events, now)
+                events_seen += len(events)
                 first, events = index, []
                 passed_on = self._notable(item, now)
                 if not self.is_open:
@@ -311,6 +314,7 @@ class PanelConnection(asyncio.Protocol):
                 replies.append(reply)
         self._hand_on(items[first:] if first else items, events, now)
         self.counters.frames += len(items)
+        self.counters.events += events_seen + len(events)
         if replies:
             self.write_to_panel(b"".join(replies))
             self.counters.replies += len(replies)
@@ -337,13 +341,22 @@ class PanelConnection(asyncio.Protocol):
             return
         owner = self._owner
         if owner.wants_records:
-            owner.record(Traffic(now, self.peer, self.guid, "panel", frames))
+            owner.record(Traffic(now, self.peer, self._attached_guid, "panel", frames))
         if events:
-            self.counters.events += len(events)
             if self.panel is None:
                 self._hold(events)
             else:  # the session names the panel in every event once it knows it
                 owner.deliver(events, self.panel)
+
+    @property
+    def _attached_guid(self) -> str | None:
+        """The panel the listener took this connection for (records are its).
+
+        Not the session's GUID: that is learnt as soon as a hello is decoded,
+        before the listener has taken (or refused) the panel, and would name
+        the frames that came before the hello after it.
+        """
+        return self.panel.guid if self.panel is not None else None
 
     def _serve_next_turn(self) -> None:
         self._next_turn = None
@@ -488,7 +501,7 @@ class PanelConnection(asyncio.Protocol):
                 if isinstance(command, CloudCommand):
                     self.commands.cloud_command(command.sequence, command.code)
         if self._owner.wants_records:
-            self._owner.record(Traffic(now, self.peer, self.guid, "cloud", frames))
+            self._owner.record(Traffic(now, self.peer, self._attached_guid, "cloud", frames))
 
     def upstream_changed(self, connected: bool) -> None:
         """The relay's link came up or went down."""

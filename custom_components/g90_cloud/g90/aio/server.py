@@ -120,8 +120,8 @@ class Listener:
     ) -> None:
         """Callbacks run in the event loop; one that raises is logged and ignored.
 
-        `on_event` is called once per event; `on_traffic`, when given, once per
-        read with the frames it held (records of every frame, either way).
+        `on_event` is called once per event; `on_traffic`, when given, with the
+        frames handed on together (see Traffic): every frame, either way.
         """
         self.config = config
         self._on_event = on_event
