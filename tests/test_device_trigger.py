@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from homeassistant.components.device_automation import DeviceAutomationType
 from homeassistant.core import HomeAssistant, ServiceCall
+from homeassistant.helpers import device_registry as dr
 from homeassistant.setup import async_setup_component
 import pytest
 from pytest_homeassistant_custom_component.common import (
@@ -18,10 +19,12 @@ from custom_components.g90_cloud.device_trigger import (
     TRIGGERS,
     async_get_triggers,
 )
+from custom_components.g90_cloud.devices import relay_identifier
 from custom_components.g90_cloud.g90.aio.simulator import SimulatedPanel
 from custom_components.g90_cloud.hub import REPORTED_TWICE
 
 from .common import (
+    GUID,
     AlertSource,
     PeripheralType,
     activity,
@@ -93,6 +96,16 @@ async def test_panel_lists_every_trigger(
     assert zone is not None
     zone_triggers = await async_get_device_automations(hass, DeviceAutomationType.TRIGGER, zone.id)
     assert [trigger for trigger in zone_triggers if trigger["domain"] == DOMAIN] == []
+
+    # A relay reports nothing: its device offers no trigger that could never fire.
+    relay = dr.async_get(hass).async_get_device_by_identifier(
+        relay_identifier(GUID, 10), init_integration.entry_id
+    )
+    assert relay is not None
+    relay_triggers = await async_get_device_automations(
+        hass, DeviceAutomationType.TRIGGER, relay.id
+    )
+    assert [trigger for trigger in relay_triggers if trigger["domain"] == DOMAIN] == []
 
 
 async def test_no_triggers_for_unknown_devices(

@@ -20,6 +20,7 @@ from homeassistant.helpers.typing import ConfigType
 import voluptuous as vol
 
 from .const import DOMAIN, EVENT_G90
+from .devices import is_panel_identifier
 
 TRIGGERS: Final[dict[str, dict[str, Any]]] = {
     "alarm": {"type": "alarm"},
@@ -59,7 +60,8 @@ def _is_panel(hass: HomeAssistant, device_id: str) -> bool:
     if device is None:
         return False
     return any(
-        domain == DOMAIN and "_zone_" not in identifier for domain, identifier in device.identifiers
+        domain == DOMAIN and is_panel_identifier(identifier)
+        for domain, identifier in device.identifiers
     )
 
 

@@ -63,6 +63,11 @@ def relay_identifier(guid: str, index: int) -> tuple[str, str]:
     return (DOMAIN, f"{guid}_relay_{index}")
 
 
+def is_panel_identifier(identifier: str) -> bool:
+    """Whether a device identifier of ours names a panel (a zone's or relay's names its part)."""
+    return "_zone_" not in identifier and "_relay_" not in identifier
+
+
 def relay_key(guid: str, index: int) -> tuple[str, ...]:
     """What a relay's entities subscribe to."""
     return (guid, "relay", str(index))
