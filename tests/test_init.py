@@ -41,6 +41,7 @@ from .common import (
     activity,
     connected_panel,
     entity_id,
+    notification,
     panel_device,
     port_is_free,
     send,
@@ -323,3 +324,24 @@ async def test_a_refused_panel_gets_no_device_whatever_it_sent_before_its_hello(
     async with connected_panel(hass, port) as panel:  # the listed panel still gets in
         await send(hass, panel)
     assert panel_device(hass, init_integration.entry_id)
+
+
+@pytest.mark.parametrize("entry_options", [{CONF_ALLOWED_GUIDS: [GUID]}])
+async def test_a_peer_that_never_says_hello_reports_nothing_with_an_allow_list(
+    hass: HomeAssistant, init_integration: MockConfigEntry, port: int
+) -> None:
+    """More alerts than a connection may hold before hello, naming a panel not listed:
+    none reaches Home Assistant (no device, no bus event), however many come."""
+    stranger = "GZ99999Z9999999"
+    bus = async_capture_events(hass, EVENT_G90)
+    alert = notification([208, [4, 1, 1, 1, "Door", stranger, 1737794080, 0, ""]])
+    peer = SimulatedPanel(HOST, port, guid=stranger)
+    async with peer:
+        await peer.send("alerts", alert * 300)
+        await peer.ping()
+        await hass.async_block_till_done()
+    await hass.async_block_till_done()
+    assert stranger not in init_integration.runtime_data.panels
+    entry_id = init_integration.entry_id
+    assert dr.async_get(hass).async_get_device_by_identifier((DOMAIN, stranger), entry_id) is None
+    assert bus == []

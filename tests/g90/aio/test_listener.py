@@ -604,6 +604,26 @@ async def test_hold_limit_passes_the_oldest_on_unattributed(
     assert rec.guids == [None, GUID_A, GUID_A]
 
 
+async def test_with_an_allow_list_the_hold_limit_refuses_the_oldest(
+    start_listener: StartListener, connect: ConnectPanel, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Only listed panels may report: events of a peer that has not said hello are not
+    passed on when its hold overflows, even an alert naming a listed panel itself."""
+    listener, rec = await start_listener(hold_limit=2, allowed_guids=frozenset({GUID_A}))
+    panel = await connect(listener.port)
+    alert = notification(f'[208,[4,5,1,1,"Zone 5","{GUID_A}",1737794080,0,""]]')
+    await panel.send(alert, alert, alert, door(1, "One"), PING)
+    await panel.expect(PING)
+    await rec.until(lambda: len(rec.messages) == 5, "every frame read")
+    assert rec.events == []
+    assert listener_records(caplog, "has not said hello (GUID allow-list set)")
+    await panel.send(hello(GUID_A))
+    await panel.expect(REPLY)
+    await rec.wait_events(2)  # the two still held are the panel's once it says hello
+    assert rec.raws == [alert, door(1, "One")]
+    assert rec.guids == [GUID_A, GUID_A]
+
+
 # --- callbacks ------------------------------------------------------------------------
 
 

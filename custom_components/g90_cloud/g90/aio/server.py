@@ -416,7 +416,18 @@ class Listener:
                 self._callback_failed("on_panel", err)
 
     def deliver(self, events: Sequence[PanelEvent], panel: PanelStatus | None) -> None:
-        """Hand events to the owner, one at a time: one that fails costs only itself."""
+        """Hand events to the owner, one at a time: one that fails costs only itself.
+
+        With a GUID allow-list, events of nobody (a connection that never said
+        who it is) are refused: only listed panels may report.
+        """
+        if panel is None and self.config.allowed_guids is not None:
+            self.log.report(
+                "unattributed refused",
+                "Refusing %d events of a connection that has not said hello (GUID allow-list set)",
+                len(events),
+            )
+            return
         on_event = self._on_event
         for event in events:
             try:
