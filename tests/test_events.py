@@ -552,3 +552,31 @@ async def test_an_arming_reported_twice_is_marked_repeat(
         await send(hass, panel, notification([170, [1, [1]]]))
         assert events[-1].data["repeat"] is False
         assert event_state(hass, f"{GUID}_events").state != fired_at
+
+
+async def test_armed_again_after_another_state_is_news_however_quick(
+    hass: HomeAssistant, init_integration: MockConfigEntry, port: int
+) -> None:
+    """Arm, disarm, arm again within seconds: three armings, none a repeat; the
+    events entity shows each."""
+    events = async_capture_events(hass, EVENT_G90)
+    async with connected_panel(hass, port) as panel:
+        await send(hass, panel, panel_state("armed_away"))
+        await send(hass, panel, panel_state("disarmed"))
+        assert event_state(hass, f"{GUID}_events").attributes["event_type"] == "disarmed"
+        await send(hass, panel, panel_state("armed_away"), notification([170, [1, [1]]]))
+        assert event_state(hass, f"{GUID}_events").attributes["event_type"] == "armed_away"
+        # A second alarm after a disarm and a new arming is a new alarm.
+        await send(hass, panel, notification([170, [1, [4]]]))
+        await send(hass, panel, panel_state("disarmed"), panel_state("armed_away"))
+        await send(hass, panel, notification([170, [1, [4]]]))
+    assert [(e.data["type"], e.data["repeat"]) for e in events] == [
+        ("armed_away", False),
+        ("disarmed", False),
+        ("armed_away", False),
+        ("armed_away", True),  # the same arming's second report
+        ("alarm_triggered", False),
+        ("disarmed", False),
+        ("armed_away", False),
+        ("alarm_triggered", False),
+    ]

@@ -107,7 +107,8 @@ class PanelReports:
         self._devices = devices
         self._signals = signals
         self._clearing = clearing
-        self._last_report: dict[tuple[str, EventType], float] = {}
+        self._last_report: dict[str, tuple[EventType, float]] = {}
+        """Per panel: the state it reported last (of REPORTED_TWICE), and when."""
         self.unattributed = 0
         """Events of connections that never said which panel they are."""
 
@@ -186,14 +187,21 @@ class PanelReports:
         self._signals.notify((panel.guid,))
 
     def _is_repeat(self, guid: str, event: PanelEvent) -> bool:
-        """Whether this is the second report of one arming (panels send binary and JSON)."""
+        """Whether this is the second report of one arming (panels send binary and JSON).
+
+        Only a report of the state reported last, within the window: armed,
+        disarmed, armed again is two armings however quick.
+        """
         if event.type not in REPORTED_TWICE:
             return False
         now = time.monotonic()
-        key = (guid, event.type)
-        last = self._last_report.get(key)
-        self._last_report[key] = now
-        return last is not None and now - last < REPEAT_WINDOW.total_seconds()
+        last = self._last_report.get(guid)
+        self._last_report[guid] = (event.type, now)
+        return (
+            last is not None
+            and last[0] is event.type
+            and now - last[1] < REPEAT_WINDOW.total_seconds()
+        )
 
 
 def event_data(
