@@ -28,6 +28,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 )
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
+from custom_components.g90_cloud.catchup import TIMEOUTS_TRIED
 from custom_components.g90_cloud.const import DOMAIN, EVENT_G90
 from custom_components.g90_cloud.g90.aio.simulator import SimulatedPanel
 from custom_components.g90_cloud.g90.commands import ArmState, CommandCode, HistoryRecord, Request
@@ -620,19 +621,55 @@ async def test_a_panel_that_does_not_hand_out_its_history(
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Logged once; its picture is read all the same; asked again at its next connection."""
+    """Logged once; its picture is read all the same; asked again at its next connection.
+
+    A refusal ends the catch-up at once; silence (a busy panel) only after
+    TIMEOUTS_TRIED reads in a row, so what it missed is not given up on at once.
+    """
     monkeypatch.setattr("custom_components.g90_cloud.hub.COMMAND_TIMEOUT", timedelta(seconds=0.2))
     monkeypatch.setattr("custom_components.g90_cloud.control.CONNECTION_SHARE", 0.1)
     async with connected_panel(hass, port, model=model):
         pass
-    for _ in range(2):
+    watermark = init_integration.runtime_data.panels[GUID].watermark
+    for attempt in range(1, TIMEOUTS_TRIED + 1):
         model.quirks.append(quirk)
         model.requests.clear()
         async with connected_panel(hass, port, model=model):
             pass
         assert codes(model) == [HISTORY, *READS]
+        given_up = quirk.refuse or attempt == TIMEOUTS_TRIED
+        assert watermark.catching_up is not given_up
     assert caplog.text.count("did not hand out its history") == 1
-    assert not init_integration.runtime_data.panels[GUID].watermark.catching_up
+
+
+async def test_a_history_read_that_times_out_is_tried_again(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    port: int,
+    real_clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A busy panel that does not answer the history read once: what it reported while
+    Home Assistant was away is still replayed when it answers (live events meanwhile
+    do not move the watermark past it)."""
+    monkeypatch.setattr("custom_components.g90_cloud.hub.COMMAND_TIMEOUT", timedelta(seconds=0.2))
+    monkeypatch.setattr("custom_components.g90_cloud.control.CONNECTION_SHARE", 0.1)
+    model = PanelModel()
+    async with connected_panel(hass, port, model=model) as sim:
+        await report(hass, sim, door(1, "Front door", real_clock.at(0)))
+    await away(hass, init_integration)
+    missed = zone_alarm(1, "Front door", real_clock.panel(1))
+    happen(model, missed)
+    bus = async_capture_events(hass, EVENT_G90)
+    await back(hass, init_integration)
+    model.quirks.append(Quirk(silent=True))
+    async with connected_panel(hass, port, model=model) as sim:
+        await report(hass, sim, motion(2, "Hall", real_clock.at(30)))  # live meanwhile
+    assert init_integration.runtime_data.panels[GUID].watermark.catching_up
+    assert replayed(bus) == []
+    async with connected_panel(hass, port, model=model):
+        pass  # it answers this time
+    assert replayed(bus) == as_replayed(missed)
 
 
 @pytest.mark.parametrize("entry_options", [LISTEN_ONLY])

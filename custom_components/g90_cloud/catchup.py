@@ -20,12 +20,13 @@ from collections.abc import Awaitable, Callable, Mapping
 from datetime import timedelta
 import logging
 import time
+from typing import Final
 
 from homeassistant.core import callback
 
 from .control import NoLanAddress
 from .g90.aio.channel import PanelDisconnected, PanelNotConnected
-from .g90.commands import CommandError, HistoryRecord
+from .g90.commands import CommandError, CommandTimeout, HistoryRecord
 from .g90.events import PanelEvent
 from .model import PanelState
 from .reports import PanelReports
@@ -35,6 +36,9 @@ _LOGGER = logging.getLogger(__name__)
 
 GONE = (PanelNotConnected, PanelDisconnected, NoLanAddress)
 """The panel cannot be asked now: the catch-up waits for the next read of its picture."""
+TIMEOUTS_TRIED: Final = 3
+"""History reads that time out in a row before the panel is taken not to hand it out
+(a busy panel answers the next time; what it missed must not be given up on at once)."""
 
 
 class PanelCatchUp:
@@ -64,6 +68,8 @@ class PanelCatchUp:
         """Per panel catching up, the live events since it connected, with when they arrived."""
         self._failing: set[str] = set()
         """Panels whose history could not be read last time: logged once."""
+        self._timeouts: dict[str, int] = {}
+        """Per panel, its history reads that timed out in a row."""
 
     @callback
     def connected(self, panel: PanelState) -> None:
@@ -93,32 +99,56 @@ class PanelCatchUp:
         """The panel is gone."""
         self._live.pop(guid, None)
         self._failing.discard(guid)
+        self._timeouts.pop(guid, None)
+
+    @callback
+    def _give_up(self, guid: str, why: str) -> None:
+        """The panel did not hand out its history: this catch-up ends with nothing replayed."""
+        self._timeouts.pop(guid, None)
+        if (panel := self._panels.get(guid)) is not None:
+            self._done(panel, CatchUp([], None))
+        if guid in self._failing:
+            _LOGGER.debug("Panel %s: its history could not be read again: %s", guid, why)
+            return
+        self._failing.add(guid)
+        _LOGGER.warning(
+            "Panel %s did not hand out its history (%s): what it reported while "
+            "Home Assistant was away is not replayed",
+            guid,
+            why,
+        )
 
     async def async_catch_up(self, guid: str) -> None:
         """Read the panel's history and replay what was missed.
 
-        Raises CommandError when the panel cannot be asked now (it stays due);
-        a panel that does not hand out its history is not asked again until it
-        next connects.
+        Raises CommandError when the panel cannot be asked now (it stays due).
+        A read that gets no answer leaves it due too, for the next read of the
+        panel's picture, until TIMEOUTS_TRIED in a row; a panel that does not
+        hand out its history is not asked again until it next connects.
         """
         try:
             records = await self._read_history(guid)
         except GONE:
             raise
-        except CommandError as err:
-            if (panel := self._panels.get(guid)) is not None:
-                self._done(panel, CatchUp([], None))
-            if guid in self._failing:
-                _LOGGER.debug("Panel %s: its history could not be read again: %s", guid, err)
-            else:
-                self._failing.add(guid)
-                _LOGGER.warning(
-                    "Panel %s did not hand out its history (%s): what it reported while "
-                    "Home Assistant was away is not replayed",
-                    guid,
-                    err,
-                )
+        except CommandTimeout:
+            self._timeouts[guid] = timeouts = self._timeouts.get(guid, 0) + 1
+            if timeouts >= TIMEOUTS_TRIED:
+                self._give_up(guid, f"no answer {timeouts} times in a row")
+                return
+            # Still due, tried again at the next read of its picture; that picture
+            # is read now all the same (a silent history is not a silent panel).
+            _LOGGER.info(
+                "Panel %s did not answer the read of its history (%d of %d tries); "
+                "trying again at its next read",
+                guid,
+                timeouts,
+                TIMEOUTS_TRIED,
+            )
             return
+        except CommandError as err:
+            self._give_up(guid, str(err))
+            return
+        self._timeouts.pop(guid, None)
         self._failing.discard(guid)
         if (panel := self._panels.get(guid)) is None:  # forgotten meanwhile
             return
