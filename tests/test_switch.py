@@ -332,3 +332,49 @@ async def test_a_door_alarm_without_door_close_alerts_ends_closed_at_disarm(
         async_fire_time_changed(hass)
         await hass.async_block_till_done()
         assert state_of(hass, door, "binary_sensor").state == STATE_OFF
+
+
+async def test_a_door_open_at_a_restart_without_door_close_alerts_comes_back_closed(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    port: int,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """Opened a second before a restart (or a reload): its 3 s timer is gone with the old
+    Home Assistant, and no closing will be reported; it must not stay open for ever."""
+    model = PanelModel(alert_flags=DEFAULT_ALERTS & ~AlertFlags.DOOR_CLOSE)
+    door = f"{GUID}_zone_1"
+    async with connected_panel(hass, port, model=model) as panel:
+        await send(hass, panel, activity(1, "Front door", AlertSource.SENSOR, 1))
+        assert state_of(hass, door, "binary_sensor").state == STATE_ON
+        assert await hass.config_entries.async_unload(init_integration.entry_id)
+        await hass.async_block_till_done()
+    freezer.tick(timedelta(seconds=1))
+    assert await hass.config_entries.async_setup(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert state_of(hass, door, "binary_sensor").state == STATE_OFF
+
+
+async def test_door_close_alerts_turned_off_during_a_door_alarm(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    port: int,
+    freezer: FrozenDateTimeFactory,
+) -> None:
+    """The alarm holds the zone on; the door, open when the alerts are turned off, is
+    taken as closed after 3 s, so disarming leaves it off."""
+    async with connected_panel(hass, port) as panel:
+        door = f"{GUID}_zone_1"
+        await send(
+            hass,
+            panel,
+            activity(1, "Front door", AlertSource.SENSOR, 1),
+            alarm(1, "Front door", PeripheralType.DOOR),
+        )
+        await switch(hass, f"{GUID}_alert_door_close", on=False)
+        freezer.tick(DOOR_CLEARS_AFTER + timedelta(seconds=1))
+        async_fire_time_changed(hass)
+        await hass.async_block_till_done()
+        assert state_of(hass, door, "binary_sensor").state == STATE_ON  # the alarm holds it
+        await send(hass, panel, panel_state("disarmed"))
+        assert state_of(hass, door, "binary_sensor").state == STATE_OFF

@@ -362,7 +362,7 @@ class PanelState:
         except ValueError:
             alarm_state = None
         alert_flags = _int_or_none(data.get("alert_flags"))
-        return cls(
+        panel = cls(
             guid,
             data.get("firmware"),
             alarm_state,
@@ -378,6 +378,11 @@ class PanelState:
             _indexed(data.get("relays"), RelayState.from_dict),
             Watermark.from_dict(data.get("watermark")),
         )
+        # A door of a panel that reports no closing was to close 3 s after it
+        # opened: long over by now, and no timer survives a restart.
+        for zone in doors_never_closed(panel):
+            zone.clear()
+        return panel
 
 
 @dataclass(slots=True)
@@ -596,10 +601,15 @@ def apply_relay_list(panel: PanelState, records: Iterable[DeviceRecord]) -> List
 def apply_alert_flags(panel: PanelState, flags: AlertFlags | int) -> list[ZoneState]:
     """The panel's alert switches; the doors to close now when it no longer reports closings."""
     panel.alert_flags = int(flags)
+    return doors_never_closed(panel)
+
+
+def doors_never_closed(panel: PanelState) -> list[ZoneState]:
+    """Doors shown open whose closing the panel will not report (its door-close alerts are off)."""
     if panel.doors_report_closing:
         return []
     return [
         zone
         for zone in panel.zones.values()
-        if zone.kind is ZoneKind.DOOR and zone.on and not zone.latched
+        if zone.kind is ZoneKind.DOOR and (zone.open or (zone.on and not zone.latched))
     ]
