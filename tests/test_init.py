@@ -145,6 +145,24 @@ async def test_port_in_use_at_setup(
         await send(hass, panel)
 
 
+async def test_removing_the_entry_removes_what_it_stored(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    port: int,
+    hass_storage: dict[str, Any],
+) -> None:
+    """Its panels' GUIDs, LAN addresses and zones do not stay on disk."""
+    key = f"{DOMAIN}.{init_integration.entry_id}"
+    async with connected_panel(hass, port) as panel:
+        await send(hass, panel, activity(1, "Front door"))
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert GUID in str(hass_storage[key])  # written at unload
+    assert await hass.config_entries.async_remove(init_integration.entry_id)
+    await hass.async_block_till_done()
+    assert key not in hass_storage
+
+
 async def test_removing_the_entry_forgets_its_issue(
     hass: HomeAssistant,
     mock_config_entry: MockConfigEntry,

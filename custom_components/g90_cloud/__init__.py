@@ -15,7 +15,7 @@ from homeassistant.helpers import device_registry as dr, issue_registry as ir
 
 from .const import CONF_CLOUD_IP, CONF_LOCAL_IP, CONF_LOCAL_PORT, CONNECTION_SETTINGS, DOMAIN
 from .g90.aio.server import ListenerBindError
-from .hub import G90ConfigEntry, G90Hub, async_lan_address
+from .hub import G90ConfigEntry, G90Hub, async_lan_address, entry_store
 
 PLATFORMS = [
     Platform.ALARM_CONTROL_PANEL,
@@ -94,8 +94,9 @@ async def async_unload_entry(hass: HomeAssistant, entry: G90ConfigEntry) -> bool
 
 
 async def async_remove_entry(hass: HomeAssistant, entry: G90ConfigEntry) -> None:
-    """The entry was deleted: forget its repair issue."""
+    """The entry was deleted: forget its repair issue and what it stored (GUIDs, addresses)."""
     ir.async_delete_issue(hass, DOMAIN, _issue_id(entry))
+    await entry_store(hass, entry.entry_id).async_remove()
 
 
 async def async_remove_config_entry_device(

@@ -99,6 +99,13 @@ __all__ = [
 _LOGGER = logging.getLogger(__name__)
 
 STORAGE_VERSION = 1
+
+
+def entry_store(hass: HomeAssistant, entry_id: str) -> Store[dict[str, Any]]:
+    """Where an entry keeps its panels, zones, relays and how far it followed them."""
+    return Store(hass, STORAGE_VERSION, f"{DOMAIN}.{entry_id}")
+
+
 SAVE_DELAY = 5.0
 HISTORY_READS = 3
 """Times the history is read afresh when it grew while its pages were being read."""
@@ -199,9 +206,7 @@ class G90Hub:
         self._save_pending = False
         self._stopped = False
         """Stopped: its last write is done, no other may follow."""
-        self._store: Store[dict[str, Any]] = Store(
-            hass, STORAGE_VERSION, f"{DOMAIN}.{entry.entry_id}"
-        )
+        self._store = entry_store(hass, entry.entry_id)
         self._connections_seen: dict[str, int] = {}
         self._first_connection: set[str] = set()
         """Panels seen for the first time, until their first connection: nothing to catch up."""
