@@ -288,6 +288,26 @@ async def test_remove_devices(
     assert hass.states.get(entity_id(hass, "binary_sensor", f"{GUID}_zone_2")).state == "on"
 
 
+async def test_removing_a_device_of_an_entry_that_is_not_running_says_why(
+    hass: HomeAssistant, init_integration: MockConfigEntry, port: int, hass_ws_client: Any
+) -> None:
+    """Disabled, or kept from starting: the device stays, with a message saying what to do
+    (not "unknown error"), and comes back with the entry."""
+    assert await async_setup_component(hass, "config", {})
+    client = await hass_ws_client(hass)
+    async with connected_panel(hass, port) as panel:
+        await send(hass, panel, activity(1, "Front door", AlertSource.SENSOR, 1))
+    assert await hass.config_entries.async_unload(init_integration.entry_id)
+    await hass.async_block_till_done()
+    door = zone_device(hass, init_integration.entry_id, 1)
+    assert door is not None
+    response = await remove_device(hass, client, init_integration, door)
+    assert not response["success"]
+    assert response["error"]["code"] == "home_assistant_error"
+    assert "not running" in response["error"]["message"]
+    assert zone_device(hass, init_integration.entry_id, 1) is not None
+
+
 async def test_remove_a_device_of_another_kind(
     hass: HomeAssistant, init_integration: MockConfigEntry
 ) -> None:

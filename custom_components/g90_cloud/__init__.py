@@ -8,9 +8,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from homeassistant.config_entries import ConfigEntryState
 from homeassistant.const import EVENT_HOMEASSISTANT_STOP, Platform
 from homeassistant.core import Event, HomeAssistant
-from homeassistant.exceptions import ConfigEntryNotReady
+from homeassistant.exceptions import ConfigEntryNotReady, HomeAssistantError
 from homeassistant.helpers import device_registry as dr, issue_registry as ir
 
 from .const import CONF_CLOUD_IP, CONF_LOCAL_IP, CONF_LOCAL_PORT, CONNECTION_SETTINGS, DOMAIN
@@ -102,7 +103,13 @@ async def async_remove_entry(hass: HomeAssistant, entry: G90ConfigEntry) -> None
 async def async_remove_config_entry_device(
     hass: HomeAssistant, entry: G90ConfigEntry, device: dr.DeviceEntry
 ) -> bool:
-    """A panel can be removed while it is not connected; a zone or relay at any time."""
+    """A panel can be removed while it is not connected; a zone or relay at any time.
+
+    Only while the entry runs: its hub holds what a device stands for (else the
+    device would come back at its next start).
+    """
+    if entry.state is not ConfigEntryState.LOADED:
+        raise HomeAssistantError(translation_domain=DOMAIN, translation_key="entry_not_loaded")
     hub = entry.runtime_data
     for domain, identifier in device.identifiers:
         if domain == DOMAIN:
