@@ -708,3 +708,45 @@ async def test_disarm_when_listening_only_says_so(
         assert raised.value.translation_key == "control_off"
         assert "control channel is off" in str(raised.value)
         assert panel.result.commands == []  # not even the refresh
+
+
+async def test_entities_no_longer_provided_are_removed_when_the_options_change(
+    hass: HomeAssistant, init_integration: MockConfigEntry, port: int
+) -> None:
+    """Listen only: the alert and relay switches and the sensors read from the panel go
+    from the registry (not left as restored, unavailable entities); back on, they return."""
+    entry = init_integration
+    registry = er.async_get(hass)
+
+    def ours() -> set[str]:
+        return {e.unique_id for e in er.async_entries_for_config_entry(registry, entry.entry_id)}
+
+    async with connected_panel(hass, port):
+        pass
+    read_from_the_panel = {
+        f"{GUID}_alert_door_close",
+        f"{GUID}_relay_10_0",
+        f"{GUID}_battery_voltage",
+        f"{GUID}_wifi_signal",
+    }
+    with_control = ours()
+    assert read_from_the_panel <= with_control
+    kept = {f"{GUID}_alarm", f"{GUID}_connected", f"{GUID}_zone_1", f"{GUID}_zone_1_tamper"}
+    assert kept <= with_control
+
+    hass.config_entries.async_update_entry(entry, options=LISTEN_ONLY)
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    listening = ours()
+    assert not {uid for uid in listening if "_alert_" in uid or "_relay_" in uid}
+    assert not read_from_the_panel & listening
+    assert kept - {f"{GUID}_alarm"} <= listening  # no arming offered: no alarm panel
+    for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
+        assert hass.states.get(entity.entity_id) is not None or entity.disabled
+
+    hass.config_entries.async_update_entry(entry, options={})
+    assert await hass.config_entries.async_reload(entry.entry_id)
+    await hass.async_block_till_done()
+    async with connected_panel(hass, port):
+        pass
+    assert read_from_the_panel <= ours()

@@ -6,6 +6,8 @@ only say what happened to a panel, zone or relay.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from homeassistant.core import HomeAssistant, callback
 from homeassistant.helpers import device_registry as dr, entity_registry as er
 
@@ -101,6 +103,19 @@ class PanelDevices:
         """The panel's device registry id."""
         device = self._device((DOMAIN, guid))
         return device.id if device else None
+
+    def known_device_ids(self, panels: Iterable[PanelState]) -> set[str]:
+        """The registry ids of these panels' devices, and of their zones' and relays'."""
+        identifiers = [
+            identifier
+            for panel in panels
+            for identifier in (
+                (DOMAIN, panel.guid),
+                *(zone_identifier(panel.guid, index) for index in panel.zones),
+                *(relay_identifier(panel.guid, index) for index in panel.relays),
+            )
+        ]
+        return {device.id for identifier in identifiers if (device := self._device(identifier))}
 
     def _device(self, identifier: tuple[str, str]) -> dr.DeviceEntry | None:
         return dr.async_get(self._hass).async_get_device_by_identifier(identifier, self._entry_id)

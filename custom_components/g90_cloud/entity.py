@@ -7,6 +7,7 @@ from functools import partial
 from typing import override
 
 from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
+from homeassistant.helpers import entity_platform, entity_registry as er
 from homeassistant.helpers.device_registry import DeviceInfo
 from homeassistant.helpers.dispatcher import async_dispatcher_connect
 from homeassistant.helpers.entity import Entity
@@ -129,6 +130,8 @@ async def async_setup_panel_platform(
     """
     hub = entry.runtime_data
     added: set[str] = set()
+    offered: set[str] = set()
+    """Every unique id offered, even if not added (its device is disabled, say)."""
 
     @callback
     def add(entities: Iterable[Entity]) -> None:
@@ -136,6 +139,7 @@ async def async_setup_panel_platform(
         for entity in fresh:
             unique_id = str(entity.unique_id)
             added.add(unique_id)
+            offered.add(unique_id)
             # Once removed (its device was deleted), it may be added again when
             # the panel reports its zone anew.
             entity.async_on_remove(partial(added.discard, unique_id))
@@ -160,6 +164,27 @@ async def async_setup_panel_platform(
             add_zone(NewZone(panel, zone))
         for relay in list(panel.relays.values()):
             add_relay(NewRelay(panel, relay))
+    _remove_no_longer_provided(hass, entry, hub, offered)
     entry.async_on_unload(async_dispatcher_connect(hass, hub.signals.new_panel, add_panel))
     entry.async_on_unload(async_dispatcher_connect(hass, hub.signals.new_zone, add_zone))
     entry.async_on_unload(async_dispatcher_connect(hass, hub.signals.new_relay, add_relay))
+
+
+@callback
+def _remove_no_longer_provided(
+    hass: HomeAssistant, entry: G90ConfigEntry, hub: G90Hub, provided: set[str]
+) -> None:
+    """Remove the platform's entities of known panels, zones and relays no longer provided.
+
+    After the options changed (listen only: no alert or relay switches, no
+    diagnostic sensors read from the panel; chaining off: no vendor cloud
+    sensors), or a zone changed kind while Home Assistant was away: removed,
+    not left behind as restored, unavailable entities.
+    """
+    domain = entity_platform.async_get_current_platform().domain
+    registry = er.async_get(hass)
+    known = hub.devices.known_device_ids(hub.panels.values())
+    for entity in er.async_entries_for_config_entry(registry, entry.entry_id):
+        stale = entity.unique_id not in provided
+        if entity.domain == domain and entity.device_id in known and stale:
+            registry.async_remove(entity.entity_id)
