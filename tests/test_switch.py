@@ -256,6 +256,13 @@ async def test_alert_switches(
 # --- doors when door-close alerts are off ---------------------------------------------
 
 
+async def elapse(hass: HomeAssistant, freezer: FrozenDateTimeFactory, delta: timedelta) -> None:
+    """Time passes: the timers due meanwhile fire, and what they started is done."""
+    freezer.tick(delta)
+    async_fire_time_changed(hass)
+    await hass.async_block_till_done()
+
+
 async def test_doors_close_by_themselves_without_door_close_alerts(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
@@ -270,28 +277,20 @@ async def test_doors_close_by_themselves_without_door_close_alerts(
         await send(hass, panel, activity(1, "Front door", AlertSource.SENSOR, 1))
         door = f"{GUID}_zone_1"
         assert state_of(hass, door, "binary_sensor").state == STATE_ON
-        freezer.tick(timedelta(seconds=2))
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done()
+        await elapse(hass, freezer, timedelta(seconds=2))
         assert state_of(hass, door, "binary_sensor").state == STATE_ON
-        freezer.tick(timedelta(seconds=2))
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done()
+        await elapse(hass, freezer, timedelta(seconds=2))
         assert state_of(hass, door, "binary_sensor").state == STATE_OFF
 
         # Turned on again: doors report their closing, and stay open until they do.
         await switch(hass, f"{GUID}_alert_door_close", on=True)
         await send(hass, panel, activity(1, "Front door", AlertSource.SENSOR, 1))
-        freezer.tick(timedelta(minutes=2))
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done()
+        await elapse(hass, freezer, timedelta(minutes=2))
         assert state_of(hass, door, "binary_sensor").state == STATE_ON
 
         # Turned off while a door is open: it clears too.
         await switch(hass, f"{GUID}_alert_door_close", on=False)
-        freezer.tick(DOOR_CLEARS_AFTER + timedelta(seconds=1))
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done()
+        await elapse(hass, freezer, DOOR_CLEARS_AFTER + timedelta(seconds=1))
         assert state_of(hass, door, "binary_sensor").state == STATE_OFF
 
 
@@ -312,9 +311,7 @@ async def test_a_door_alarm_without_door_close_alerts_ends_closed_at_disarm(
             activity(1, "Front door", AlertSource.SENSOR, 1),
             alarm(1, "Front door", PeripheralType.DOOR),  # entry delay 0: at once
         )
-        freezer.tick(DOOR_CLEARS_AFTER + timedelta(seconds=1))
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done()
+        await elapse(hass, freezer, DOOR_CLEARS_AFTER + timedelta(seconds=1))
         assert state_of(hass, door, "binary_sensor").state == STATE_ON  # the alarm holds it
         await send(hass, panel, panel_state("disarmed"))
         assert state_of(hass, door, "binary_sensor").state == STATE_OFF
@@ -328,9 +325,7 @@ async def test_a_door_alarm_without_door_close_alerts_ends_closed_at_disarm(
             panel_state("disarmed"),
         )
         assert state_of(hass, door, "binary_sensor").state == STATE_ON  # opened 0 s ago
-        freezer.tick(DOOR_CLEARS_AFTER + timedelta(seconds=1))
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done()
+        await elapse(hass, freezer, DOOR_CLEARS_AFTER + timedelta(seconds=1))
         assert state_of(hass, door, "binary_sensor").state == STATE_OFF
 
 
@@ -372,9 +367,7 @@ async def test_door_close_alerts_turned_off_during_a_door_alarm(
             alarm(1, "Front door", PeripheralType.DOOR),
         )
         await switch(hass, f"{GUID}_alert_door_close", on=False)
-        freezer.tick(DOOR_CLEARS_AFTER + timedelta(seconds=1))
-        async_fire_time_changed(hass)
-        await hass.async_block_till_done()
+        await elapse(hass, freezer, DOOR_CLEARS_AFTER + timedelta(seconds=1))
         assert state_of(hass, door, "binary_sensor").state == STATE_ON  # the alarm holds it
         await send(hass, panel, panel_state("disarmed"))
         assert state_of(hass, door, "binary_sensor").state == STATE_OFF
