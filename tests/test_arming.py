@@ -28,6 +28,7 @@ from custom_components.g90_cloud.const import (
     CONF_PANEL_LAN_ADDRESS,
     DOMAIN,
 )
+from custom_components.g90_cloud.control import CommandPreempted
 from custom_components.g90_cloud.g90.aio.simulator import SimulatedPanel
 from custom_components.g90_cloud.g90.commands import CommandCode, get_host_status
 from custom_components.g90_cloud.g90.panel_model import Quirk
@@ -238,16 +239,22 @@ async def test_arming_behind_a_slow_read_gets_its_whole_time(
     port: int,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """A person's command waits for the panel's turn apart from its own budget."""
+    """A person's command does not wait behind a background read: the read is given up
+    (read again after), and the command has its own whole budget."""
     monkeypatch.setattr("custom_components.g90_cloud.hub.COMMAND_TIMEOUT", timedelta(seconds=0.6))
     async with connected_panel(hass, port) as panel:
         hub = init_integration.runtime_data
         panel.model.quirks.extend([Quirk(delay=0.45), Quirk(delay=0.45)])
         reading = hass.async_create_task(hub.read(GUID, get_host_status()))
-        await asyncio.sleep(0.1)  # the read is on its way, and takes most of the budget
-        await call(hass, "alarm_arm_away")  # waits 0.35 s, then has 0.6 s of its own
-        await reading
+        await asyncio.sleep(0.1)  # the read is on its way, and would take most of the budget
+        started = time.monotonic()
+        await call(hass, "alarm_arm_away")
+        with pytest.raises(CommandPreempted):
+            await reading
         assert arm_requests(panel) == [(1,)]
+        history = hub.commands.history[GUID]
+        assert [(r.code, r.outcome) for r in history][-2:] == [(100, "cancelled"), (ARM, "ok")]
+    assert time.monotonic() - started < 0.75  # behind the read: 0.35 s more, at least
 
 
 async def test_a_panel_that_refuses(

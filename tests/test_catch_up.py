@@ -672,6 +672,36 @@ async def test_a_history_read_that_times_out_is_tried_again(
     assert replayed(bus) == as_replayed(missed)
 
 
+async def test_arming_during_the_history_read_does_not_lose_the_catch_up(
+    hass: HomeAssistant, init_integration: MockConfigEntry, port: int, real_clock: Clock
+) -> None:
+    """The history read under way is given up for a person's arming, and made again
+    after it: what the panel reported while Home Assistant was away is still replayed."""
+    model = PanelModel()
+    async with connected_panel(hass, port, model=model) as sim:
+        await report(hass, sim, door(1, "Front door", real_clock.at(0)))
+    await away(hass, init_integration)
+    missed = zone_alarm(1, "Front door", real_clock.panel(1))
+    happen(model, missed)
+    bus = async_capture_events(hass, EVENT_G90)
+    await back(hass, init_integration)
+    model.quirks.append(Quirk(delay=2.0))  # the first history page: slow
+    model.requests.clear()
+    sim = SimulatedPanel(HOST, port, guid=GUID, model=model)
+    async with sim:
+        await sim.hello()
+        await until(lambda: codes(model)[:1] == [HISTORY])
+        alarm = entity_id(hass, "alarm_control_panel", f"{GUID}_alarm")
+        started = time.monotonic()
+        await hass.services.async_call(
+            "alarm_control_panel", "alarm_arm_away", {"entity_id": alarm}, blocking=True
+        )
+        assert time.monotonic() - started < 1.5  # not behind the 2 s read
+        await hass.async_block_till_done(wait_background_tasks=True)
+        assert codes(model)[:2] == [HISTORY, CommandCode.SET_HOST_STATUS]
+        assert replayed(bus) == as_replayed(missed)
+
+
 @pytest.mark.parametrize("entry_options", [LISTEN_ONLY])
 async def test_listening_only(
     hass: HomeAssistant,

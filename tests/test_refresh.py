@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import replace
 from datetime import timedelta
 import logging
@@ -41,6 +42,7 @@ from .common import (
     notification,
     panel_device,
     send,
+    until,
     zone_device,
 )
 
@@ -327,3 +329,36 @@ async def test_a_panel_with_another_info(
         for _domain, identifier in device.identifiers
     )
     assert DEMO_RELAYS  # the demo has relays; this panel none
+
+
+async def test_arming_goes_before_a_slow_read_which_is_made_again_after(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    port: int,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A person arming does not wait for the picture being read (a busy panel may take
+    its whole 30 s): the read under way is given up, the arming sent, and the picture
+    read again, whole, after it."""
+    async with connected_panel(hass, port) as panel:
+        panel.model.requests.clear()
+        panel.model.quirks.append(Quirk(delay=2.0))  # the refresh's first read: slow
+        async_fire_time_changed(hass, dt_util.utcnow() + REFRESH_INTERVAL)
+        await until(lambda: codes(panel.model) == [CommandCode.GET_HOST_STATUS])
+        alarm = entity_id(hass, "alarm_control_panel", f"{GUID}_alarm")
+        started = asyncio.get_running_loop().time()
+        await hass.services.async_call(
+            "alarm_control_panel", "alarm_arm_away", {"entity_id": alarm}, blocking=True
+        )
+        assert asyncio.get_running_loop().time() - started < 1.5
+        await hass.async_block_till_done(wait_background_tasks=True)
+        assert codes(panel.model) == [
+            CommandCode.GET_HOST_STATUS,  # given up
+            CommandCode.SET_HOST_STATUS,
+            *READS,
+        ]
+        assert state_of(hass, "alarm_control_panel", f"{GUID}_alarm").state == (
+            AlarmControlPanelState.ARMED_AWAY
+        )
+    # A read given up for a person's command is no failure of the panel's.
+    assert warnings_about(caplog, "did not answer command") == 0

@@ -24,7 +24,7 @@ from typing import Final
 
 from homeassistant.core import callback
 
-from .control import NoLanAddress
+from .control import CommandPreempted, NoLanAddress
 from .g90.aio.channel import PanelDisconnected, PanelNotConnected
 from .g90.commands import CommandError, CommandTimeout, HistoryRecord
 from .g90.events import PanelEvent
@@ -34,8 +34,9 @@ from .watermark import SEEN_KEPT, CatchUp
 
 _LOGGER = logging.getLogger(__name__)
 
-GONE = (PanelNotConnected, PanelDisconnected, NoLanAddress)
-"""The panel cannot be asked now: the catch-up waits for the next read of its picture."""
+GONE = (PanelNotConnected, PanelDisconnected, NoLanAddress, CommandPreempted)
+"""The panel cannot be asked now (or a person's command went first): the catch-up waits
+for the next read of its picture."""
 TIMEOUTS_TRIED: Final = 3
 """History reads that time out in a row before the panel is taken not to hand it out
 (a busy panel answers the next time; what it missed must not be given up on at once)."""

@@ -16,7 +16,7 @@ from collections import deque
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 import time
-from typing import Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 from homeassistant.exceptions import HomeAssistantError
 
@@ -50,6 +50,14 @@ class NoLanAddress(CommandError):
 
 class LanUnusable(CommandError):
     """The LAN socket failed (no route, no interface)."""
+
+
+class CommandPreempted(CommandError):
+    """A background read given up for a command a person asked for: read it again after."""
+
+    def __init__(self, code: int) -> None:
+        """`code`: the read's command."""
+        super().__init__(code, f"command {code}: given up for a command a person asked for")
 
 
 class CommandRecord(NamedTuple):
@@ -94,14 +102,24 @@ class PanelCommands:
         self._lan_address = lan_address
         self._lan = LocalClient(waits=LAN_WAITS)
         self._locks: dict[str, asyncio.Lock] = {}
+        self._background: dict[str, asyncio.Future[Any]] = {}
+        """Per panel, the background read under way: a person's command preempts it."""
+        self._asked: dict[str, int] = {}
+        """Per panel, the commands people asked for that wait for its turn."""
         self.history: dict[str, deque[CommandRecord]] = {}
         """Each panel's latest attempts, oldest first."""
 
-    async def run[T](self, guid: str, command: Command[T], *, timeout: float) -> T:
+    async def run[T](
+        self, guid: str, command: Command[T], *, timeout: float, asked: bool = False
+    ) -> T:
         """Send one command; its reply, read. `timeout` bounds everything, the LAN included.
 
+        `asked`: a person asked for it (arming, a switch): it does not wait
+        behind a background read, which is given up (CommandPreempted) and is
+        to be read again after it.
+
         Raises CommandError: PanelNotConnected, PanelDisconnected,
-        CommandTimeout, NoLanAddress, LanUnusable or a ReplyError.
+        CommandTimeout, NoLanAddress, LanUnusable, CommandPreempted or a ReplyError.
         """
         capture = _Capture(command.decode)
         captured = Command(command.request, capture)
@@ -114,6 +132,7 @@ class PanelCommands:
                 host, captured, port=LAN_PORT, timeout=seconds
             ),
             describe=lambda _reply: capture.text,
+            asked=asked,
         )
 
     async def fetch[R](
@@ -141,17 +160,63 @@ class PanelCommands:
         over_connection: Callable[[float], Awaitable[T]],
         over_lan: Callable[[str, float], Awaitable[T]],
         describe: Callable[[T], str],
+        asked: bool = False,
     ) -> T:
-        loop = asyncio.get_running_loop()
-        lan = self._lan_address(guid) if self.channel is not ControlChannel.CONNECTION else None
         lock = self._locks.setdefault(guid, asyncio.Lock())
+        if asked:
+            self._asked[guid] = self._asked.get(guid, 0) + 1
+            if (background := self._background.get(guid)) is not None:
+                background.cancel()  # the panel's turn now: that read is made again after
         try:
             # The panel's turn is waited for apart (at most `timeout`): a command a
-            # person asks for, queued behind a read, still gets its whole budget.
+            # person asks for, queued behind another, still gets its whole budget.
             async with asyncio.timeout(timeout):
                 await lock.acquire()
         except TimeoutError as err:
             raise CommandTimeout(code, 0) from err
+        finally:
+            if asked and (waiting := self._asked.pop(guid) - 1):
+                self._asked[guid] = waiting
+        try:
+            attempts = self._attempts(
+                guid,
+                code,
+                timeout,
+                over_connection=over_connection,
+                over_lan=over_lan,
+                describe=describe,
+            )
+            if asked:
+                return await attempts
+            if self._asked.get(guid):  # a person's command waits: it goes first
+                attempts.close()
+                raise CommandPreempted(code)
+            work = asyncio.ensure_future(attempts)
+            self._background[guid] = work
+            try:
+                await asyncio.wait([work])
+            finally:
+                del self._background[guid]
+                work.cancel()  # when the caller itself is cancelled
+            if work.cancelled():
+                raise CommandPreempted(code)
+            return work.result()
+        finally:
+            lock.release()
+
+    async def _attempts[T](
+        self,
+        guid: str,
+        code: int,
+        timeout: float,
+        *,
+        over_connection: Callable[[float], Awaitable[T]],
+        over_lan: Callable[[str, float], Awaitable[T]],
+        describe: Callable[[T], str],
+    ) -> T:
+        """Down the connection, then over the LAN when the options and a failure allow."""
+        loop = asyncio.get_running_loop()
+        lan = self._lan_address(guid) if self.channel is not ControlChannel.CONNECTION else None
         deadline = loop.time() + timeout
         try:
             async with asyncio.timeout_at(deadline):
@@ -175,8 +240,6 @@ class PanelCommands:
             raise
         except TimeoutError as err:  # the whole budget ran out
             raise CommandTimeout(code, 0) from err
-        finally:
-            lock.release()
 
     async def _attempt[T](
         self,

@@ -542,7 +542,7 @@ class G90Hub:
         """A command a person asked for; a failure is an error they can read."""
         timeout = COMMAND_TIMEOUT.total_seconds()
         try:
-            return await self.commands.run(guid, command, timeout=timeout)
+            return await self.commands.run(guid, command, timeout=timeout, asked=True)
         except CommandError as err:
             raise command_failed(err, guid, timeout) from err
 

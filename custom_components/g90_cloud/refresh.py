@@ -20,7 +20,7 @@ from homeassistant.core import CALLBACK_TYPE, HomeAssistant, callback
 from homeassistant.helpers.event import async_track_time_interval
 
 from .const import DOMAIN, DOOR_CLEARS_AFTER, REFRESH_INTERVAL
-from .control import MISSING_CONNECTION, NoLanAddress
+from .control import MISSING_CONNECTION, CommandPreempted, NoLanAddress
 from .devices import PanelDevices, relay_key
 from .g90.commands import (
     AlertFlags,
@@ -184,6 +184,10 @@ class PanelRefresh:
                 return
             try:
                 await read(guid)
+            except CommandPreempted:
+                # A person's command went first: the whole picture is read again after it.
+                self._again.add(guid)
+                return
             except CommandError as err:
                 self._failed(guid, code, err)
                 if isinstance(err, (*MISSING_CONNECTION, NoLanAddress)):
