@@ -47,6 +47,7 @@ from .common import (
 )
 
 ARM = CommandCode.SET_HOST_STATUS
+STATUS = CommandCode.GET_HOST_STATUS
 OTHER_GUID = "GB00000B0000000"
 CONNECTION_ONLY = {CONF_CONTROL_CHANNEL: "connection"}
 
@@ -255,6 +256,37 @@ async def test_arming_behind_a_slow_read_gets_its_whole_time(
         history = hub.commands.history[GUID]
         assert [(r.code, r.outcome) for r in history][-2:] == [(100, "cancelled"), (ARM, "ok")]
     assert time.monotonic() - started < 0.75  # behind the read: 0.35 s more, at least
+
+
+async def test_the_state_read_of_an_arming_is_not_given_up_for_another_command(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    port: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The panel accepts an arming but does not report it: its state is read for the person
+    waiting, and a relay switched meanwhile waits its turn instead of dropping that read
+    (the alarm would show disarmed while the panel is armed)."""
+    monkeypatch.setattr("custom_components.g90_cloud.hub.ARM_REPORT_WAIT", timedelta(seconds=0.05))
+    async with connected_panel(hass, port) as panel:
+        monkeypatch.setattr(panel, "report_changes", lambda _delay=0.0: panel.model.pop_changes())
+        panel.model.quirks.extend([Quirk(), Quirk(delay=0.5)])  # the state read: slow
+        arming = hass.async_create_task(call(hass, "alarm_arm_home"))
+        await until(lambda: [r.code for r in panel.model.requests][-1:] == [STATUS])
+        await hass.services.async_call(
+            "switch",
+            "turn_on",
+            {"entity_id": entity_id(hass, "switch", f"{GUID}_relay_10_0")},
+            blocking=True,
+        )
+        await arming
+        history = init_integration.runtime_data.commands.history[GUID]
+        assert [(r.code, r.outcome) for r in history][-3:] == [
+            (ARM, "ok"),
+            (STATUS, "ok"),
+            (CommandCode.CONTROL_RELAY, "ok"),
+        ]
+        assert alarm_state(hass) == AlarmControlPanelState.ARMED_HOME
 
 
 async def test_a_panel_that_refuses(

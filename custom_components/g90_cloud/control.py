@@ -172,6 +172,12 @@ class PanelCommands:
             # person asks for, queued behind another, still gets its whole budget.
             async with asyncio.timeout(timeout):
                 await lock.acquire()
+                while not asked and self._asked.get(guid):
+                    # A person's command waits (or its wait was just cancelled and
+                    # has yet to say so): it goes first.
+                    lock.release()
+                    await asyncio.sleep(0)
+                    await lock.acquire()
         except TimeoutError as err:
             raise CommandTimeout(code, 0) from err
         finally:
@@ -188,9 +194,6 @@ class PanelCommands:
             )
             if asked:
                 return await attempts
-            if self._asked.get(guid):  # a person's command waits: it goes first
-                attempts.close()
-                raise CommandPreempted(code)
             work = asyncio.ensure_future(attempts)
             self._background[guid] = work
             try:

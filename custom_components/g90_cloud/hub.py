@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping
 import contextlib
 from datetime import datetime
+from functools import partial
 import ipaddress
 import logging
 import time
@@ -231,7 +232,9 @@ class G90Hub:
             clearing=self._clearing,
             enabled=self.can_control,
         )
-        self._arming = PanelArming(hass, self.signals, self._run, self._refresh.read_host_status)
+        self._arming = PanelArming(
+            hass, self.signals, self._run, partial(self._refresh.read_host_status, asked=True)
+        )
 
     @property
     def can_control(self) -> bool:
@@ -389,9 +392,14 @@ class G90Hub:
                 return await self.read_list(guid, history_pager)
         return await self.read_list(guid, history_pager)
 
-    async def read[T](self, guid: str, command: Command[T]) -> T:
-        """One command of a read, within COMMAND_TIMEOUT; raises CommandError."""
-        return await self.commands.run(guid, command, timeout=COMMAND_TIMEOUT.total_seconds())
+    async def read[T](self, guid: str, command: Command[T], *, asked: bool = False) -> T:
+        """One command of a read, within COMMAND_TIMEOUT; raises CommandError.
+
+        `asked`: a person waits on it (else a person's command may preempt it).
+        """
+        return await self.commands.run(
+            guid, command, timeout=COMMAND_TIMEOUT.total_seconds(), asked=asked
+        )
 
     async def read_list[R](self, guid: str, pager: Callable[[], Pager[R]]) -> tuple[R, ...]:
         """A whole list, within COMMAND_TIMEOUT; raises CommandError."""
@@ -552,7 +560,7 @@ class G90Hub:
             return self.host_config.get(guid)
         try:
             self.host_config[guid] = await self.commands.run(
-                guid, get_host_config(), timeout=CONNECTION_SHARE
+                guid, get_host_config(), timeout=CONNECTION_SHARE, asked=True
             )
         except CommandError as err:
             _LOGGER.debug("Panel %s did not tell its settings: %s", guid, err)

@@ -54,8 +54,8 @@ _LOGGER = logging.getLogger(__name__)
 class Owner(Protocol):
     """What the refresh asks of the hub."""
 
-    async def read[T](self, guid: str, command: Command[T]) -> T:
-        """One command of a read; raises CommandError."""
+    async def read[T](self, guid: str, command: Command[T], *, asked: bool = False) -> T:
+        """One command of a read (`asked`: a person waits on it); raises CommandError."""
 
     async def read_list[R](self, guid: str, pager: Callable[[], Pager[R]]) -> tuple[R, ...]:
         """A whole list; raises CommandError."""
@@ -183,11 +183,7 @@ class PanelRefresh:
             if guid not in self._panels:  # forgotten meanwhile
                 return
             try:
-                await read(guid)
-            except CommandPreempted:
-                # A person's command went first: the whole picture is read again after it.
-                self._again.add(guid)
-                return
+                await self._read_after_any_person(guid, read)
             except CommandError as err:
                 self._failed(guid, code, err)
                 if isinstance(err, (*MISSING_CONNECTION, NoLanAddress)):
@@ -196,6 +192,19 @@ class PanelRefresh:
                 if (guid, code) in self._failing:
                     self._failing.discard((guid, code))
                     _LOGGER.info("Panel %s answers command %s again", guid, code)
+
+    @staticmethod
+    async def _read_after_any_person(guid: str, read: Callable[[str], Awaitable[None]]) -> None:
+        """One read; given up for a command a person asked for, made again after it.
+
+        Each try waits for the panel's turn behind that command: no busy loop.
+        """
+        while True:
+            try:
+                await read(guid)
+            except CommandPreempted:
+                continue
+            return
 
     @callback
     def _failed(self, guid: str, code: int, err: CommandError) -> None:
@@ -211,9 +220,12 @@ class PanelRefresh:
             REFRESH_INTERVAL,
         )
 
-    async def read_host_status(self, guid: str) -> None:
-        """The panel's state (100), applied; raises CommandError."""
-        status = await self._owner.read(guid, get_host_status())
+    async def read_host_status(self, guid: str, *, asked: bool = False) -> None:
+        """The panel's state (100), applied; raises CommandError.
+
+        `asked`: for a person waiting on it (an arming whose report did not come).
+        """
+        status = await self._owner.read(guid, get_host_status(), asked=asked)
         self.host_status[guid] = status
         if (panel := self._panels.get(guid)) is None:  # forgotten meanwhile
             return
