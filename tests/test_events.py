@@ -33,6 +33,7 @@ from .common import (
     panel_state,
     send,
     wait_for,
+    zone_device,
 )
 from .g90.samples import HELLO
 
@@ -580,3 +581,27 @@ async def test_armed_again_after_another_state_is_news_however_quick(
         ("armed_away", False),
         ("alarm_triggered", False),
     ]
+
+
+async def test_a_zone_number_no_zone_can_have_makes_no_zone(
+    hass: HomeAssistant, init_integration: MockConfigEntry, port: int
+) -> None:
+    """A JSON report naming zone -1 (or one beyond any panel): on the bus as it came, but
+    no zone, device or entity (the store could not keep it: it would be orphaned)."""
+    events = async_capture_events(hass, EVENT_G90)
+    async with connected_panel(hass, port) as panel:
+        zones_before = set(init_integration.runtime_data.panels[GUID].zones)
+        await send(
+            hass,
+            panel,
+            notification([170, [5, [-1, "Odd"]]]),
+            notification([170, [5, [70000, "Far"]]]),
+        )
+    assert [(e.data["type"], e.data["zone_index"]) for e in events] == [
+        ("sensor_activity", -1),
+        ("sensor_activity", 70000),
+    ]
+    assert set(init_integration.runtime_data.panels[GUID].zones) == zones_before
+    entry_id = init_integration.entry_id
+    assert zone_device(hass, entry_id, -1) is None
+    assert zone_device(hass, entry_id, 70000) is None

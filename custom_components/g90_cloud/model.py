@@ -421,9 +421,14 @@ def apply_event(panel: PanelState, event: PanelEvent) -> Changes:
     elif kind is EventType.PANEL_LOW_BATTERY:
         panel.battery_low = True
         changes.panel = True
-    if kind in ZONE_EVENTS and event.zone_index is not None:
+    if kind in ZONE_EVENTS and event.zone_index in ZONE_NUMBERS:
         _apply_zone_event(panel, event, changes)
     return changes
+
+
+ZONE_NUMBERS: Final = range(1 << 16)
+"""Zone numbers a zone can have (a JSON report may carry any number: -1 names no zone,
+and the store keeps zones by their digits)."""
 
 
 def _reset_problems(panel: PanelState) -> None:
