@@ -573,7 +573,8 @@ async def test_retry_delay_starts_again_after_a_cloud_that_answered(
     connect: ConnectPanel,
     closed_port: ClosedPort,
 ) -> None:
-    """Refusals make the delay grow; once the cloud has answered, a drop is retried at once."""
+    """Refusals make the delay grow; once the cloud has answered and the link has worked a
+    good while (as long as the longest delay), a drop is retried at once."""
     listener, _rec = await start_listener(
         upstream_host=LOCAL,
         upstream_port=closed_port.port,
@@ -591,7 +592,62 @@ async def test_retry_delay_starts_again_after_a_cloud_that_answered(
     first = await cloud.frames(0, 1)
     # The link has had the cloud's answer (to the replayed hello).
     await eventually(lambda: listener.panels[GUID].last_upstream_packet is not None, "answer")
+    await asyncio.sleep(0.6)  # a good while: as long as the longest delay
     started = time.monotonic()
     first.drop()
     await cloud.link(1)
     assert time.monotonic() - started < 0.3  # the shortest delay, not the grown 0.6 s
+
+
+@pytest.mark.parametrize("cloud_kind", ["garbage", "hangs up"])
+async def test_a_cloud_that_answers_then_fails_at_once_is_tried_ever_less_often(
+    start_listener: StartListener, start_cloud: StartCloud, connect: ConnectPanel, cloud_kind: str
+) -> None:
+    """A port that is no cloud (an HTTP server on a mistyped port), or a cloud that answers
+    the hello then hangs up (rejecting the panel): the delay grows as for a refusal, not one
+    try at the shortest delay for ever."""
+
+    def http_server(link: CloudLink, _frame: bytes) -> None:
+        link.send(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n")
+        link.drop()
+
+    def answer_then_hang_up(link: CloudLink, frame: bytes) -> None:
+        answering(link, frame)
+        link.drop()
+
+    cloud = await start_cloud(http_server if cloud_kind == "garbage" else answer_then_hang_up)
+    listener, _rec = await start_listener(
+        upstream_host=LOCAL,
+        upstream_port=cloud.port,
+        upstream_backoff_initial=0.05,
+        upstream_backoff_max=1.0,
+    )
+    panel = await connect(listener.port)
+    await panel.send(HELLO)
+    await asyncio.sleep(2.5)
+    # 0.05 s doubling to 1 s: about 6 tries in 2.5 s (without the backoff, 40 and more).
+    assert len(cloud.links) <= 10, f"{len(cloud.links)} connections in 2.5 s"
+    assert len(cloud.links) >= 3
+
+
+async def test_a_frame_racing_the_clouds_half_close_is_kept_for_the_next_link(
+    start_listener: StartListener, start_cloud: StartCloud, connect: ConnectPanel
+) -> None:
+    """The cloud says it is done (FIN) just as the panel reports an alarm: the alarm is not
+    written into the closing connection (where it would be dropped) but kept, and the next
+    link gets it."""
+    cloud = await start_cloud(answering)
+    listener, rec = await start_listener(
+        upstream_host=LOCAL, upstream_port=cloud.port, upstream_backoff_initial=0.05
+    )
+    panel = await connect(listener.port)
+    await panel.send(HELLO)
+    await panel.expect(THEIRS)
+    await upstream_up(listener)
+    alarm = door(1, "Front door")
+    first = cloud.links[0]
+    first.writer.write_eof()  # the cloud half-closes (it still reads)...
+    panel.writer.write(alarm)  # ...just as the panel reports an alarm
+    await rec.wait_events(1)
+    second = await cloud.frames(1, 1)
+    await eventually(lambda: alarm in first.frames + second.frames, "the alarm at the cloud")

@@ -85,8 +85,12 @@ class UpstreamLink:
 
     @property
     def connected(self) -> bool:
-        """Whether bytes written now go to the cloud."""
-        return self._transport is not None
+        """Whether bytes written now go to the cloud.
+
+        Not once the connection is closing (the cloud said it is done): what is
+        written then would be dropped, so it is kept for the next connection.
+        """
+        return self._transport is not None and not self._transport.is_closing()
 
     @property
     def connecting(self) -> bool:
@@ -115,7 +119,8 @@ class UpstreamLink:
 
     def write(self, data: bytes) -> None:
         """Queue bytes for the cloud (dropped when not connected: the caller checks)."""
-        if self._transport is not None:
+        if self.connected:
+            assert self._transport is not None
             self._transport.write(data)
 
     def pause_reading(self) -> None:
@@ -163,7 +168,7 @@ class UpstreamLink:
         delay = self._backoff_initial
         while True:
             reason = await self._connect_and_wait()
-            if reason is None:  # it had answered: start the delays again from the shortest
+            if reason is None:  # it worked a good while: start the delays again from the shortest
                 delay = self._backoff_initial
                 reason = "connection closed"
             self.reconnects += 1
@@ -181,7 +186,13 @@ class UpstreamLink:
             delay = min(delay * 2, self._backoff_max)
 
     async def _connect_and_wait(self) -> str | None:
-        """One connection's life. None once the cloud has sent something, else why it failed."""
+        """One connection's life: None if it worked a good while, else why it did not.
+
+        Working a good while: the cloud answered, and the connection lasted as
+        long as the longest delay between tries. A cloud that answers, then
+        hangs up (or a port that is no cloud, sending bytes that are no frames)
+        is tried ever less often, not once a second for ever.
+        """
         loop = asyncio.get_running_loop()
         protocol = _CloudProtocol(self)
         self._connecting = True
@@ -202,6 +213,7 @@ class UpstreamLink:
                 sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         transport.set_write_buffer_limits(high=self.buffer_limit)
         self._transport, self._protocol, self._answered = transport, protocol, False
+        began = loop.time()
         try:
             self._on_connected()
             reason = await protocol.lost
@@ -212,4 +224,6 @@ class UpstreamLink:
                 protocol.lost.cancel()
             else:
                 self._on_disconnected(protocol.lost.result())
-        return None if self._answered else reason
+        if self._answered and loop.time() - began >= self._backoff_max:
+            return None
+        return reason
