@@ -651,3 +651,30 @@ async def test_a_frame_racing_the_clouds_half_close_is_kept_for_the_next_link(
     await rec.wait_events(1)
     second = await cloud.frames(1, 1)
     await eventually(lambda: alarm in first.frames + second.frames, "the alarm at the cloud")
+
+
+async def test_what_was_kept_for_the_cloud_survives_the_panel_reconnecting(
+    start_listener: StartListener,
+    start_cloud: StartCloud,
+    connect: ConnectPanel,
+    closed_port: ClosedPort,
+) -> None:
+    """The cloud is away; the panel reports an alarm, then reconnects (a network change):
+    its new connection takes over what the old one kept, and the cloud gets it, once."""
+    listener, rec = await start_listener(upstream_host=LOCAL, upstream_port=closed_port.port)
+    first = await connect(listener.port)
+    alarm = door(1, "Front door")
+    await first.send(HELLO, alarm)
+    await first.expect(OURS)
+    await rec.wait_events(1)
+    second = await connect(listener.port)
+    await second.send(HELLO)
+    await second.expect(OURS)
+    assert await first.eof() == b""
+    cloud = await start_cloud(answering, port=closed_port.release())
+    link = await cloud.frames(0, 1)
+    await eventually(lambda: alarm in link.frames, "the alarm at the cloud")
+    await asyncio.sleep(0.2)
+    assert link.frames.count(alarm) == 1
+    assert link.frames[0] == HELLO  # the cloud knows who this is before anything else
+    assert listener.backlog_budget.used == 0  # nothing left held for the cloud

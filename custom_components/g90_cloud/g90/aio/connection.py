@@ -129,6 +129,8 @@ class PanelConnection(asyncio.Protocol):
         self._closed: asyncio.Future[None] = self._loop.create_future()
         self.upstream: CloudRelay | None = None
         """The relay to the vendor cloud, when chaining (opened once the panel is identified)."""
+        self._inherited: list[tuple[bytes, type[Message]]] = []
+        """Reports the panel's connection this one replaces kept for the cloud."""
         self.commands = CloudChannel(self.write_to_panel)
         """Commands to the panel, down this connection."""
 
@@ -416,6 +418,15 @@ class PanelConnection(asyncio.Protocol):
         if held:
             self._owner.deliver(held, self.panel)
 
+    def take_over_from(self, older: PanelConnection) -> None:
+        """Replace `older`, the panel's previous connection: what it kept for the cloud goes.
+
+        Through this connection's link, first: a panel that reconnects while the
+        cloud is away loses none of what it reported.
+        """
+        if older.upstream is not None:
+            self._inherited += older.upstream.hand_over()
+
     def _open_upstream(self) -> None:
         """Chaining: the cloud is reached for a panel that said who it is, and may connect."""
         config = self._config
@@ -434,6 +445,8 @@ class PanelConnection(asyncio.Protocol):
             backoff_max=config.upstream_backoff_max,
             buffer_limit=config.upstream_buffer_limit,
         )
+        self.upstream.adopt(self._inherited)
+        self._inherited = []
         self.upstream.start()
 
     def _hold(self, events: Sequence[PanelEvent]) -> None:

@@ -145,6 +145,22 @@ class CloudRelay:
         """Start connecting to the cloud."""
         self.link.start()
 
+    def hand_over(self) -> list[tuple[bytes, type[Message]]]:
+        """Take out the panel's reports kept for the cloud (oldest first), for its next connection.
+
+        Its questions stay (and go with this one): nobody waits for their answers any more.
+        """
+        reports = [(e.frame, e.kind) for e in self._unsent if not e.reply and not e.answered]
+        self._backlog_budget.give(self._unsent_bytes)
+        self._unsent_bytes = 0
+        self._unsent.clear()
+        return reports
+
+    def adopt(self, reports: list[tuple[bytes, type[Message]]]) -> None:
+        """Reports an earlier connection of the panel kept for the cloud: sent first."""
+        for frame, kind in reports:
+            self._keep(_Frame(frame, kind, b"", 0.0))
+
     def close(self) -> None:
         """Stop for good (see wait_closed)."""
         self._cancel_timer()

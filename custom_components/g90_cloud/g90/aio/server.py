@@ -347,6 +347,7 @@ class Listener:
                     connection.peer,
                     other.peer,
                 )
+                connection.take_over_from(other)
                 other.close()
         panel = self.panels.get(guid)
         if panel is None:
