@@ -10,6 +10,7 @@ from custom_components.g90_cloud.g90.events import EventType, PanelEvent
 from custom_components.g90_cloud.g90.messages import (
     CloudCommand,
     CommandResponse,
+    DiscoveryReply,
     HelloAck,
     HelloInfo,
     HelloReply,
@@ -27,10 +28,17 @@ from custom_components.g90_cloud.g90.session import (
     Session,
     discovery_reply,
     hello_reply,
+    pointed_here,
 )
 
 from . import samples
-from .frames import basic, fix_length, hello_payload, versioned
+from .frames import (
+    basic,
+    discovery_reply as notes_discovery_reply,
+    fix_length,
+    hello_payload,
+    versioned,
+)
 from .inbound import decoded, decoded_cloud
 from .samples import GUID
 
@@ -352,3 +360,17 @@ def test_cloud_stream_max_frame_size() -> None:
         Inbound(samples.CLOUD_COMMAND[:12], Malformed, (), b"")
     ]
     assert stream.error is None
+
+
+def test_a_cloud_discovery_answer_is_pointed_here_and_nothing_else_changes() -> None:
+    """Chaining: the vendor's discovery answer names the vendor; the panel gets ours (the
+    vendor's time kept). Any other frame, and a discovery answer that does not parse,
+    byte for byte."""
+    vendor = notes_discovery_reply("47.88.7.61", 5678, 1_765_000_000)
+    assert pointed_here(vendor, DiscoveryReply, "192.168.1.10", 15678) == (
+        notes_discovery_reply("192.168.1.10", 15678, 1_765_000_000)
+    )
+    for frame in (samples.PING, samples.CLOUD_COMMAND, samples.HELLO_REPLY_5678):
+        assert pointed_here(frame, CloudStream().receive(frame)[0].kind, "1.2.3.4", 1) == frame
+    short = fix_length(vendor[:-4])
+    assert pointed_here(short, DiscoveryReply, "1.2.3.4", 1) == short

@@ -8,6 +8,7 @@ every protocol rule is testable without a network.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 import time
 from typing import Final, NamedTuple
 
@@ -68,6 +69,22 @@ def discovery_reply(announced_ip: str, announced_port: int, now: float) -> bytes
     value rather than failing.
     """
     return DiscoveryReply(announced_ip, announced_port, min(int(now), _INT32_MAX)).encode()
+
+
+def pointed_here(frame: bytes, kind: type[Message], cloud_ip: str, cloud_port: int) -> bytes:
+    """A cloud's frame as a panel gets it through the listener (chaining).
+
+    The cloud's answer to a discovery hello names where the cloud is: the
+    listener's announced address and port are put there (the cloud's time
+    kept), or the vendor would point the panel back at itself, away from the
+    listener. Every other frame, byte for byte as the cloud sent it.
+    """
+    if kind is not DiscoveryReply:
+        return frame
+    message = decode(frame)
+    if not isinstance(message, DiscoveryReply):
+        return frame  # malformed: passed on as it came
+    return replace(message, ip=cloud_ip, port=cloud_port).encode()
 
 
 def check_announceable(cloud_ip: str, cloud_port: int) -> None:

@@ -438,6 +438,7 @@ class PanelConnection(asyncio.Protocol):
             config.upstream_port,
             log=self._log,
             reply_timeout=config.reply_timeout,
+            announced=(config.cloud_ip, config.cloud_port),
             backlog_limit=config.backlog_limit,
             backlog_budget=self._owner.backlog_budget,
             connect_timeout=config.upstream_connect_timeout,

@@ -37,7 +37,7 @@ from ..messages import (
     Message,
     Ping,
 )
-from ..session import CloudStream, Inbound
+from ..session import CloudStream, Inbound, pointed_here
 from ..status import Counters
 from ..wire import MAX_SKIP_SIZE
 from .budget import ByteBudget
@@ -92,6 +92,7 @@ class CloudRelay:
         *,
         log: QuietLog,
         reply_timeout: float,
+        announced: tuple[str, int],
         backlog_limit: int,
         backlog_budget: ByteBudget,
         connect_timeout: float,
@@ -104,6 +105,9 @@ class CloudRelay:
         self._log = log
         self._loop = asyncio.get_running_loop()
         self._reply_timeout = reply_timeout
+        self._announced = announced
+        """The listener's address and port, as announced to panels (put in the cloud's
+        discovery answers, so the panel stays pointed at the listener)."""
         self._backlog_limit = backlog_limit
         self._backlog_budget = backlog_budget
         self._unsent_bytes = 0
@@ -233,7 +237,7 @@ class CloudRelay:
             if self._swallow[kind] > 0:
                 self._swallow[kind] -= 1
                 continue
-            self._owner.write_to_panel(frame)
+            self._owner.write_to_panel(pointed_here(frame, kind, *self._announced))
             self._resolve(kind)
         if self._stream.error is not None:
             self.link.drop(f"its stream cannot be split into messages: {self._stream.error}")
