@@ -17,13 +17,21 @@ from pytest_homeassistant_custom_component.common import (
     async_fire_time_changed,
 )
 
-from custom_components.g90_cloud.const import CONF_LOCAL_PORT, CONNECTED_WITHIN, DOMAIN
+from custom_components.g90_cloud.const import (
+    CONF_LOCAL_PORT,
+    CONF_UPSTREAM_HOST,
+    CONF_UPSTREAM_PORT,
+    CONNECTED_WITHIN,
+    DOMAIN,
+)
 from custom_components.g90_cloud.hub import SAVE_DELAY
 
 from .common import (
     GUID,
+    HOST,
     LISTEN_ONLY,
     AlertSource,
+    FakeCloud,
     PeripheralType,
     activity,
     alarm,
@@ -35,6 +43,7 @@ from .common import (
     wait_for,
     zone_device,
 )
+from .g90.aio.helpers import ClosedPort
 
 
 def store_key(entry: MockConfigEntry) -> str:
@@ -373,3 +382,34 @@ async def test_restored_states_are_shown_for_the_first_window(
     # It says hello: its entities are back, with the state restored.
     async with connected_panel(hass, int(mock_config_entry.data[CONF_LOCAL_PORT])):
         assert shown() == ("armed_home", STATE_ON, STATE_ON)
+
+
+async def test_what_was_kept_for_the_vendor_cloud_survives_a_restart(
+    hass: HomeAssistant, entry_data: dict[str, object], socket_enabled: None
+) -> None:
+    """Chaining, the vendor cloud away: an alarm kept for it is in the store when Home
+    Assistant stops, and goes to the cloud once it is back after the restart."""
+    away = ClosedPort()
+    entry = MockConfigEntry(
+        domain=DOMAIN, data=entry_data | {CONF_UPSTREAM_HOST: HOST, CONF_UPSTREAM_PORT: away.port}
+    )
+    entry.add_to_hass(hass)
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    port = int(entry_data[CONF_LOCAL_PORT])
+    alarm = activity(1, "Front door", AlertSource.SENSOR, 1)
+    async with connected_panel(hass, port) as panel:
+        await send(hass, panel, alarm)
+    assert await hass.config_entries.async_unload(entry.entry_id)
+    await hass.async_block_till_done()
+
+    assert await hass.config_entries.async_setup(entry.entry_id)
+    await hass.async_block_till_done()
+    cloud = FakeCloud()
+    await cloud.start(away.release())
+    try:
+        async with connected_panel(hass, port):
+            await wait_for(hass, lambda: alarm in cloud.received)
+        assert cloud.received.count(alarm) == 1
+    finally:
+        await cloud.close()

@@ -261,6 +261,11 @@ class G90Hub:
                 self.panels[guid] = PanelState.from_dict(guid, data)
         for panel in self.panels.values():
             self.devices.ensure(panel)
+        if self.chaining:
+            kept = _kept_for_the_cloud(
+                stored.get("for_the_cloud"), self.listener.config.backlog_limit
+            )
+            self.listener.keep_for_the_cloud(kept)
 
     async def async_start(self) -> None:
         """Bind the listener (raises ListenerBindError) and start the timers."""
@@ -439,7 +444,15 @@ class G90Hub:
         return self.devices.device_id(guid)
 
     def _stored(self) -> dict[str, Any]:
-        return {"panels": {guid: panel.to_dict() for guid, panel in self.panels.items()}}
+        return {
+            "panels": {guid: panel.to_dict() for guid, panel in self.panels.items()},
+            # What the vendor cloud, away, has yet to get: it gets it after a restart too.
+            "for_the_cloud": {
+                guid: [frame.hex() for frame in frames]
+                for guid, frames in self.listener.kept_for_the_cloud.items()
+                if frames
+            },
+        }
 
     @callback
     def save(self) -> None:
@@ -565,3 +578,16 @@ class G90Hub:
         except CommandError as err:
             _LOGGER.debug("Panel %s did not tell its settings: %s", guid, err)
         return self.host_config.get(guid)
+
+
+def _kept_for_the_cloud(data: Any, limit: int) -> dict[str, list[bytes]]:
+    """What the store kept for the vendor cloud, per panel (its newest `limit`).
+
+    Anything odd is left out.
+    """
+    kept: dict[str, list[bytes]] = {}
+    for guid, frames in data.items() if isinstance(data, dict) else ():
+        if isinstance(guid, str) and isinstance(frames, list):
+            with contextlib.suppress(TypeError, ValueError):
+                kept[guid] = [bytes.fromhex(frame) for frame in frames][-limit:]
+    return kept

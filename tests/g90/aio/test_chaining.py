@@ -681,3 +681,34 @@ async def test_what_was_kept_for_the_cloud_survives_the_panel_reconnecting(
     assert link.frames.count(alarm) == 1
     assert link.frames[0] == HELLO  # the cloud knows who this is before anything else
     assert listener.backlog_budget.used == 0  # nothing left held for the cloud
+
+
+async def test_what_was_kept_for_the_cloud_goes_to_the_next_listener(
+    start_listener: StartListener,
+    start_cloud: StartCloud,
+    connect: ConnectPanel,
+    closed_port: ClosedPort,
+) -> None:
+    """The cloud is away and the listener closes (an options reload, a restart): what it kept
+    is left for the next listener, whose connection of that panel passes it on, first."""
+    listener, rec = await start_listener(upstream_host=LOCAL, upstream_port=closed_port.port)
+    port = listener.port
+    panel = await connect(port)
+    alarm = door(1, "Front door")
+    await panel.send(HELLO, alarm)
+    await panel.expect(OURS)
+    await rec.wait_events(1)
+    await listener.close()
+    assert listener.kept_for_the_cloud == {GUID: [alarm]}
+    assert listener.backlog_budget.used == 0
+
+    again, _ = await start_listener(port=port, upstream_host=LOCAL, upstream_port=closed_port.port)
+    again.keep_for_the_cloud(listener.kept_for_the_cloud)
+    panel = await connect(port)
+    later = door(2, "Back door")
+    await panel.send(HELLO, later)
+    await panel.expect(OURS)
+    assert again.kept_for_the_cloud == {}  # taken by the panel's connection
+    cloud = await start_cloud(answering, port=closed_port.release())
+    link = await cloud.frames(0, 3)
+    assert link.frames[:3] == [HELLO, alarm, later]

@@ -38,6 +38,7 @@ from ..messages import (
     Malformed,
     Message,
     Unknown,
+    identify,
 )
 from ..session import Inbound, Session
 from ..status import Counters, PanelStatus, Traffic
@@ -426,6 +427,10 @@ class PanelConnection(asyncio.Protocol):
         """
         if older.upstream is not None:
             self._inherited += older.upstream.hand_over()
+
+    def take_over(self, reports: list[bytes]) -> None:
+        """Reports an earlier listener kept for the cloud: they go first through this one."""
+        self._inherited += [(frame, identify(frame)) for frame in reports]
 
     def _open_upstream(self) -> None:
         """Chaining: the cloud is reached for a panel that said who it is, and may connect."""

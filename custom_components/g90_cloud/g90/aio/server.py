@@ -8,7 +8,7 @@ session; every decoded event goes to one callback with the panel it came from.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 import contextlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -136,6 +136,9 @@ class Listener:
         self._server: asyncio.Server | None = None
         self._connections: dict[PanelConnection, None] = {}
         """Open connections, oldest first."""
+        self.kept_for_the_cloud: dict[str, list[bytes]] = {}
+        """Per panel, reports kept for a vendor cloud that is away: handed to the panel's
+        next connection (see keep_for_the_cloud); after close(), what was left."""
 
     @property
     def port(self) -> int:
@@ -219,12 +222,28 @@ class Listener:
             else "",
         )
 
+    def keep_for_the_cloud(self, reports: Mapping[str, list[bytes]]) -> None:
+        """Take the reports an earlier listener kept for the vendor cloud (before a restart).
+
+        Each panel's go to the cloud through its next connection, first.
+        """
+        for guid, frames in reports.items():
+            self.kept_for_the_cloud.setdefault(guid, []).extend(frames)
+
     async def close(self) -> None:
-        """Stop listening, close every panel and upstream connection, and wait for them."""
+        """Stop listening, close every panel and upstream connection, and wait for them.
+
+        What each panel's connection kept for a vendor cloud that is away is left
+        in `kept_for_the_cloud`, for the next listener.
+        """
         if self._server is not None:
             self._server.close()
         connections = list(self._connections)
         for connection in connections:
+            panel, upstream = connection.panel, connection.upstream
+            if panel is not None and upstream is not None and (reports := upstream.hand_over()):
+                kept = self.kept_for_the_cloud.setdefault(panel.guid, [])
+                kept += [frame for frame, _kind in reports]
             connection.close()
         if connections:
             await asyncio.wait(
@@ -339,6 +358,8 @@ class Listener:
                 self.config.max_panels_per_address,
             )
             return None
+        if kept := self.kept_for_the_cloud.pop(guid, None):  # the oldest: first
+            connection.take_over(kept)
         for other in self._connections:
             if other is not connection and other.guid == guid and other.panel is not None:
                 _LOGGER.info(
