@@ -17,7 +17,7 @@ import time
 import pytest
 
 from custom_components.g90_cloud.g90.aio.connection import PanelConnection
-from custom_components.g90_cloud.g90.aio.server import Listener
+from custom_components.g90_cloud.g90.aio.server import Listener, ListenerConfig
 
 from ..samples import (
     CLOUD_COMMAND,
@@ -712,3 +712,44 @@ async def test_what_was_kept_for_the_cloud_goes_to_the_next_listener(
     cloud = await start_cloud(answering, port=closed_port.release())
     link = await cloud.frames(0, 3)
     assert link.frames[:3] == [HELLO, alarm, later]
+
+
+async def test_what_was_kept_for_the_cloud_waits_for_the_panels_next_connection(
+    start_listener: StartListener,
+    start_cloud: StartCloud,
+    connect: ConnectPanel,
+    closed_port: ClosedPort,
+) -> None:
+    """The cloud is away; the panel reports an alarm and its connection ends (a reboot, a
+    Wi-Fi drop) before it connects again: the alarm waits for it, and goes to the cloud."""
+    listener, rec = await start_listener(upstream_host=LOCAL, upstream_port=closed_port.port)
+    first = await connect(listener.port)
+    alarm = door(1, "Front door")
+    await first.send(HELLO, alarm)
+    await first.expect(OURS)
+    await rec.wait_events(1)
+    await first.close()
+    await eventually(lambda: not listener.connections, "the old connection gone")
+    assert listener.kept_for_the_cloud == {GUID: [alarm]}
+    second = await connect(listener.port)
+    await second.send(HELLO)
+    await second.expect(OURS)
+    cloud = await start_cloud(answering, port=closed_port.release())
+    link = await cloud.frames(0, 2)
+    assert link.frames[:2] == [HELLO, alarm]
+    assert listener.kept_for_the_cloud == {}
+
+
+def test_what_is_kept_for_the_cloud_is_bounded() -> None:
+    """At most backlog_limit reports per panel (the newest), for max_known_panels panels
+    (the longest waiting go first): a panel that never comes back holds nothing for ever."""
+    listener = Listener(
+        ListenerConfig(backlog_limit=3, max_known_panels=2), on_event=lambda _e, _p: None
+    )
+    frames = [door(zone, f"Zone {zone}") for zone in range(1, 6)]
+    listener.keep_for_the_cloud({"GA": frames[:2]})
+    listener.keep_for_the_cloud({"GA": frames[2:]})
+    assert listener.kept_for_the_cloud == {"GA": frames[2:]}
+    listener.keep_for_the_cloud({"GB": frames[:1]})
+    listener.keep_for_the_cloud({"GC": frames[1:2]})
+    assert listener.kept_for_the_cloud == {"GB": frames[:1], "GC": frames[1:2]}

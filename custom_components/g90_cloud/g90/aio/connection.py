@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 import contextlib
 from datetime import UTC, datetime
 import logging
@@ -89,6 +89,9 @@ class ConnectionOwner(Protocol):
 
     def panel_changed(self, panel: PanelStatus) -> None:
         """Something in a panel's status changed."""
+
+    def keep_for_the_cloud(self, reports: Mapping[str, list[bytes]]) -> None:
+        """Reports kept for a vendor cloud that is away, for the panel's next connection."""
 
     def detach(self, connection: PanelConnection, held: list[PanelEvent]) -> None:
         """The connection ended; `held`: events it got before a hello that never came."""
@@ -232,6 +235,9 @@ class PanelConnection(asyncio.Protocol):
                 timer.cancel()
         self.commands.close()
         if self.upstream is not None:
+            if self.panel is not None and (reports := self.upstream.hand_over()):
+                # The panel's next connection (or the next listener) sends them.
+                self._owner.keep_for_the_cloud({self.panel.guid: [f for f, _ in reports]})
             self.upstream.close()
             self.counters.upstream_reconnects = self.upstream.reconnects
         held = list(self._held)

@@ -223,12 +223,19 @@ class Listener:
         )
 
     def keep_for_the_cloud(self, reports: Mapping[str, list[bytes]]) -> None:
-        """Take the reports an earlier listener kept for the vendor cloud (before a restart).
+        """Keep reports for a vendor cloud that is away, until the panel connects again.
 
-        Each panel's go to the cloud through its next connection, first.
+        From a connection that ended, or an earlier listener (before a restart).
+        Each panel's go to the cloud through its next connection, first; at most
+        backlog_limit per panel (the newest), for at most max_known_panels panels.
         """
+        limit = self.config.backlog_limit
         for guid, frames in reports.items():
-            self.kept_for_the_cloud.setdefault(guid, []).extend(frames)
+            kept = self.kept_for_the_cloud.pop(guid, [])  # re-inserted: the newest last
+            self.kept_for_the_cloud[guid] = (kept + frames)[-limit:]
+        while len(self.kept_for_the_cloud) > self.config.max_known_panels:
+            oldest = next(iter(self.kept_for_the_cloud))
+            del self.kept_for_the_cloud[oldest]
 
     async def close(self) -> None:
         """Stop listening, close every panel and upstream connection, and wait for them.
@@ -240,11 +247,7 @@ class Listener:
             self._server.close()
         connections = list(self._connections)
         for connection in connections:
-            panel, upstream = connection.panel, connection.upstream
-            if panel is not None and upstream is not None and (reports := upstream.hand_over()):
-                kept = self.kept_for_the_cloud.setdefault(panel.guid, [])
-                kept += [frame for frame, _kind in reports]
-            connection.close()
+            connection.close()  # what it kept for the cloud comes back: keep_for_the_cloud
         if connections:
             await asyncio.wait(
                 [asyncio.ensure_future(c.wait_closed()) for c in connections], timeout=10
