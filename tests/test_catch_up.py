@@ -33,6 +33,7 @@ from custom_components.g90_cloud.const import DOMAIN, EVENT_G90
 from custom_components.g90_cloud.g90.aio.simulator import SimulatedPanel
 from custom_components.g90_cloud.g90.commands import ArmState, CommandCode, HistoryRecord, Request
 from custom_components.g90_cloud.g90.panel_model import HISTORY_SIZE, Answer, PanelModel, Quirk
+from custom_components.g90_cloud.watermark import SEEN_KEPT
 
 from .common import (
     GUID,
@@ -667,6 +668,37 @@ async def test_a_history_read_that_times_out_is_tried_again(
         await report(hass, sim, motion(2, "Hall", real_clock.at(30)))  # live meanwhile
     assert init_integration.runtime_data.panels[GUID].watermark.catching_up
     assert replayed(bus) == []
+    async with connected_panel(hass, port, model=model):
+        pass  # it answers this time
+    assert replayed(bus) == as_replayed(missed)
+
+
+async def test_a_long_catch_up_replays_nothing_already_seen(
+    hass: HomeAssistant,
+    init_integration: MockConfigEntry,
+    port: int,
+    real_clock: Clock,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The history read times out (the catch-up stays due) and, until it is read, the busy
+    panel reports more live events than are remembered (SEEN_KEPT): when the history is
+    read, only the alarm missed while away is replayed, not the door opening Home
+    Assistant processed before it went away."""
+    monkeypatch.setattr("custom_components.g90_cloud.hub.COMMAND_TIMEOUT", timedelta(seconds=0.2))
+    monkeypatch.setattr("custom_components.g90_cloud.control.CONNECTION_SHARE", 0.1)
+    model = PanelModel()
+    async with connected_panel(hass, port, model=model) as sim:
+        await report(hass, sim, door(1, "Front door", real_clock.at(0)))
+    await away(hass, init_integration)
+    missed = zone_alarm(1, "Front door", real_clock.panel(1))
+    happen(model, missed)
+    bus = async_capture_events(hass, EVENT_G90)
+    await back(hass, init_integration)
+    model.quirks.append(Quirk(silent=True))
+    async with connected_panel(hass, port, model=model) as sim:
+        for second in range(SEEN_KEPT + 6):  # live, and not in the panel's history
+            await send(hass, sim, live(motion(2, "Hall", real_clock.panel(30 + second))))
+    assert init_integration.runtime_data.panels[GUID].watermark.catching_up
     async with connected_panel(hass, port, model=model):
         pass  # it answers this time
     assert replayed(bus) == as_replayed(missed)

@@ -176,9 +176,11 @@ def test_caught_up_with_an_empty_history() -> None:
 def test_stored() -> None:
     mark = followed(door(1, T), door(2, T + 1))
     mark.begin()
+    mark.live(event(door(3, T + 2)), T + 2)  # while catching up: kept apart
     again = Watermark.from_dict(mark.to_dict())
     assert again.to_dict() == mark.to_dict()
     assert (again.time, again.catching_up, again.clock_offset) == (T + 1, True, 0)
+    assert (len(again.recent), len(again.during)) == (2, 1)
     assert Watermark.from_dict(None).to_dict() == Watermark().to_dict()
     odd = Watermark.from_dict({"time": "soon", "recent": "x", "clock": [1, "2"], "estimated": 1})
     assert (odd.time, odd.estimated, list(odd.recent), list(odd.samples)) == (None, False, [], [1])

@@ -93,6 +93,9 @@ class Watermark:
     catching_up: bool = False
     """A catch-up is due (the panel connected): `time` stays where it was until it is done."""
     recent: deque[Seen] = field(default_factory=lambda: deque(maxlen=SEEN_KEPT))
+    during: deque[Seen] = field(default_factory=lambda: deque(maxlen=SEEN_KEPT))
+    """Live events while a catch-up is due, apart: however many come (a busy panel whose
+    history read must wait), they do not push out of `recent` what came before."""
     samples: deque[int] = field(default_factory=lambda: deque(maxlen=CLOCK_SAMPLES))
     """Panel time minus arrival time of its latest live reports, in seconds."""
 
@@ -112,8 +115,10 @@ class Watermark:
         if fingerprint is None:  # no panel time (a notification): no record to match
             return
         self.samples.append(fingerprint[0] - int(arrived))
-        self.recent.append(fingerprint)
-        if not self.catching_up:
+        if self.catching_up:
+            self.during.append(fingerprint)
+        else:
+            self.recent.append(fingerprint)
             # The panel's clock as it is now, even if it jumped back.
             self.time = fingerprint[0]
             self.estimated = False
@@ -140,7 +145,7 @@ class Watermark:
             return CatchUp([], newest, last)
         if self.estimated and newest > now + (self.clock_offset or 0) + CLOCK_SLACK:
             return CatchUp([], newest, last, doubted=True)
-        unmatched = list(self.recent)
+        unmatched = [*self.recent, *self.during]
         missed: list[PanelEvent] = []
         for event, fingerprint in zip(events, fingerprints, strict=True):
             if fingerprint[0] < self.time - SAME_EVENT_WITHIN:
@@ -157,6 +162,8 @@ class Watermark:
         for event in catch_up.missed:
             if (fingerprint := seen(event)) is not None:
                 self.recent.append(fingerprint)
+        self.recent.extend(self.during)  # newer than what was missed
+        self.during.clear()
         # The newest records are not to be looked at again, however they were dealt with.
         remembered = list(self.recent)
         for fingerprint in catch_up.last:
@@ -180,6 +187,7 @@ class Watermark:
             "estimated": self.estimated,
             "catching_up": self.catching_up,
             "recent": [list(fingerprint) for fingerprint in self.recent],
+            "during": [list(fingerprint) for fingerprint in self.during],
             "clock": list(self.samples),
         }
 
@@ -197,9 +205,10 @@ class Watermark:
         mark.time = time if type(time) is int else None
         mark.estimated = data.get("estimated") is True
         mark.catching_up = data.get("catching_up") is True
-        for item in _list(data.get("recent")):
-            if _is_seen(item):
-                mark.recent.append((item[0], item[1], item[2], item[3]))
+        for name, kept in (("recent", mark.recent), ("during", mark.during)):
+            for item in _list(data.get(name)):
+                if _is_seen(item):
+                    kept.append((item[0], item[1], item[2], item[3]))
         mark.samples.extend(value for value in _list(data.get("clock")) if type(value) is int)
         return mark
 
