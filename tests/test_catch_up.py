@@ -29,7 +29,7 @@ from pytest_homeassistant_custom_component.components.diagnostics import (
 from pytest_homeassistant_custom_component.typing import ClientSessionGenerator
 
 from custom_components.g90_cloud.catchup import TIMEOUTS_TRIED
-from custom_components.g90_cloud.const import DOMAIN, EVENT_G90
+from custom_components.g90_cloud.const import CONF_LOCAL_PORT, DOMAIN, EVENT_G90
 from custom_components.g90_cloud.g90.aio.simulator import SimulatedPanel
 from custom_components.g90_cloud.g90.commands import ArmState, CommandCode, HistoryRecord, Request
 from custom_components.g90_cloud.g90.panel_model import HISTORY_SIZE, Answer, PanelModel, Quirk
@@ -643,6 +643,31 @@ async def test_a_panel_that_does_not_hand_out_its_history(
     assert caplog.text.count("did not hand out its history") == 1
 
 
+async def alarm_missed_while_away(
+    hass: HomeAssistant, entry: MockConfigEntry, clock: Clock
+) -> tuple[PanelModel, HistoryRecord, list[Event]]:
+    """A door followed live, an alarm while Home Assistant was away, Home Assistant back.
+
+    Returns the panel, the missed alarm, and the bus events from Home Assistant's return.
+    """
+    port = int(entry.data[CONF_LOCAL_PORT])
+    model = PanelModel()
+    async with connected_panel(hass, port, model=model) as sim:
+        await report(hass, sim, door(1, "Front door", clock.at(0)))
+    await away(hass, entry)
+    missed = zone_alarm(1, "Front door", clock.panel(1))
+    happen(model, missed)
+    bus = async_capture_events(hass, EVENT_G90)
+    await back(hass, entry)
+    return model, missed, bus
+
+
+def short_timeouts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Reads give up after 0.2 s."""
+    monkeypatch.setattr("custom_components.g90_cloud.hub.COMMAND_TIMEOUT", timedelta(seconds=0.2))
+    monkeypatch.setattr("custom_components.g90_cloud.control.CONNECTION_SHARE", 0.1)
+
+
 async def test_a_history_read_that_times_out_is_tried_again(
     hass: HomeAssistant,
     init_integration: MockConfigEntry,
@@ -653,16 +678,8 @@ async def test_a_history_read_that_times_out_is_tried_again(
     """A busy panel that does not answer the history read once: what it reported while
     Home Assistant was away is still replayed when it answers (live events meanwhile
     do not move the watermark past it)."""
-    monkeypatch.setattr("custom_components.g90_cloud.hub.COMMAND_TIMEOUT", timedelta(seconds=0.2))
-    monkeypatch.setattr("custom_components.g90_cloud.control.CONNECTION_SHARE", 0.1)
-    model = PanelModel()
-    async with connected_panel(hass, port, model=model) as sim:
-        await report(hass, sim, door(1, "Front door", real_clock.at(0)))
-    await away(hass, init_integration)
-    missed = zone_alarm(1, "Front door", real_clock.panel(1))
-    happen(model, missed)
-    bus = async_capture_events(hass, EVENT_G90)
-    await back(hass, init_integration)
+    short_timeouts(monkeypatch)
+    model, missed, bus = await alarm_missed_while_away(hass, init_integration, real_clock)
     model.quirks.append(Quirk(silent=True))
     async with connected_panel(hass, port, model=model) as sim:
         await report(hass, sim, motion(2, "Hall", real_clock.at(30)))  # live meanwhile
@@ -684,16 +701,8 @@ async def test_a_long_catch_up_replays_nothing_already_seen(
     panel reports more live events than are remembered (SEEN_KEPT): when the history is
     read, only the alarm missed while away is replayed, not the door opening Home
     Assistant processed before it went away."""
-    monkeypatch.setattr("custom_components.g90_cloud.hub.COMMAND_TIMEOUT", timedelta(seconds=0.2))
-    monkeypatch.setattr("custom_components.g90_cloud.control.CONNECTION_SHARE", 0.1)
-    model = PanelModel()
-    async with connected_panel(hass, port, model=model) as sim:
-        await report(hass, sim, door(1, "Front door", real_clock.at(0)))
-    await away(hass, init_integration)
-    missed = zone_alarm(1, "Front door", real_clock.panel(1))
-    happen(model, missed)
-    bus = async_capture_events(hass, EVENT_G90)
-    await back(hass, init_integration)
+    short_timeouts(monkeypatch)
+    model, missed, bus = await alarm_missed_while_away(hass, init_integration, real_clock)
     model.quirks.append(Quirk(silent=True))
     async with connected_panel(hass, port, model=model) as sim:
         for second in range(SEEN_KEPT + 6):  # live, and not in the panel's history
@@ -709,14 +718,7 @@ async def test_arming_during_the_history_read_does_not_lose_the_catch_up(
 ) -> None:
     """The history read under way is given up for a person's arming, and made again
     after it: what the panel reported while Home Assistant was away is still replayed."""
-    model = PanelModel()
-    async with connected_panel(hass, port, model=model) as sim:
-        await report(hass, sim, door(1, "Front door", real_clock.at(0)))
-    await away(hass, init_integration)
-    missed = zone_alarm(1, "Front door", real_clock.panel(1))
-    happen(model, missed)
-    bus = async_capture_events(hass, EVENT_G90)
-    await back(hass, init_integration)
+    model, missed, bus = await alarm_missed_while_away(hass, init_integration, real_clock)
     model.quirks.append(Quirk(delay=2.0))  # the first history page: slow
     model.requests.clear()
     sim = SimulatedPanel(HOST, port, guid=GUID, model=model)

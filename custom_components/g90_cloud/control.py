@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC, datetime
 import time
 from typing import Any, Final, NamedTuple
@@ -123,24 +123,25 @@ class PanelCommands:
         """
         capture = _Capture(command.decode)
         captured = Command(command.request, capture)
-        return await self._send(
+        code = command.request.code
+        attempts = self._attempts(
             guid,
-            command.request.code,
+            code,
             timeout,
             over_connection=lambda seconds: self._listener.run(guid, captured, timeout=seconds),
             over_lan=lambda host, seconds: self._lan.run(
                 host, captured, port=LAN_PORT, timeout=seconds
             ),
             describe=lambda _reply: capture.text,
-            asked=asked,
         )
+        return await self._in_turn(guid, code, timeout, attempts, asked=asked)
 
     async def fetch[R](
         self, guid: str, pager: Callable[[], Pager[R]], *, timeout: float
     ) -> tuple[R, ...]:
         """Every record of a list (`pager` makes a fresh pager for each try); raises as `run`."""
         code = pager().code
-        return await self._send(
+        attempts = self._attempts(
             guid,
             code,
             timeout,
@@ -150,18 +151,12 @@ class PanelCommands:
             ),
             describe=lambda records: f"{len(records)} records",
         )
+        return await self._in_turn(guid, code, timeout, attempts, asked=False)
 
-    async def _send[T](
-        self,
-        guid: str,
-        code: int,
-        timeout: float,
-        *,
-        over_connection: Callable[[float], Awaitable[T]],
-        over_lan: Callable[[str, float], Awaitable[T]],
-        describe: Callable[[T], str],
-        asked: bool = False,
+    async def _in_turn[T](
+        self, guid: str, code: int, timeout: float, attempts: Coroutine[Any, Any, T], *, asked: bool
     ) -> T:
+        """Run `attempts` in the panel's turn: one command at a time, a person's first."""
         lock = self._locks.setdefault(guid, asyncio.Lock())
         if asked:
             self._asked[guid] = self._asked.get(guid, 0) + 1
@@ -178,20 +173,15 @@ class PanelCommands:
                     lock.release()
                     await asyncio.sleep(0)
                     await lock.acquire()
-        except TimeoutError as err:
-            raise CommandTimeout(code, 0) from err
+        except BaseException as err:
+            attempts.close()  # never started: its turn did not come
+            if isinstance(err, TimeoutError):
+                raise CommandTimeout(code, 0) from err
+            raise
         finally:
             if asked and (waiting := self._asked.pop(guid) - 1):
                 self._asked[guid] = waiting
         try:
-            attempts = self._attempts(
-                guid,
-                code,
-                timeout,
-                over_connection=over_connection,
-                over_lan=over_lan,
-                describe=describe,
-            )
             if asked:
                 return await attempts
             work = asyncio.ensure_future(attempts)
