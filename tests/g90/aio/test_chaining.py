@@ -700,7 +700,7 @@ async def test_what_was_kept_for_the_cloud_goes_to_the_next_listener(
     await rec.wait_events(1)
     await listener.close()
     assert listener.kept_for_the_cloud == {GUID: [alarm]}
-    assert listener.backlog_budget.used == 0
+    assert listener.backlog_budget.used == len(alarm)  # kept within the same budget
 
     again, _ = await start_listener(port=port, upstream_host=LOCAL, upstream_port=closed_port.port)
     again.keep_for_the_cloud(listener.kept_for_the_cloud)
@@ -753,3 +753,52 @@ def test_what_is_kept_for_the_cloud_is_bounded() -> None:
     listener.keep_for_the_cloud({"GB": frames[:1]})
     listener.keep_for_the_cloud({"GC": frames[1:2]})
     assert listener.kept_for_the_cloud == {"GB": frames[:1], "GC": frames[1:2]}
+
+
+async def test_a_guid_changed_mid_connection_keeps_each_panels_reports_for_the_cloud(
+    start_listener: StartListener, connect: ConnectPanel, closed_port: ClosedPort
+) -> None:
+    """The cloud is away. A connection reports an alarm as A, then says it is B: A's
+    alarm stays A's; and what B's earlier connection left goes through B's new one."""
+    panel_a, panel_b = "GA00000A0000000", "GB00000B0000000"
+    listener, rec = await start_listener(upstream_host=LOCAL, upstream_port=closed_port.port)
+    earlier = await connect(listener.port)
+    b_alarm = door(1, "Front door")
+    await earlier.send(hello(panel_b), b_alarm)
+    await rec.wait_events(1)
+    await earlier.close()
+    await eventually(lambda: not listener.connections, "B's earlier connection gone")
+    assert listener.kept_for_the_cloud == {panel_b: [b_alarm]}
+
+    changing = await connect(listener.port)
+    a_alarm = door(2, "Back door")
+    await changing.send(hello(panel_a), a_alarm)
+    await rec.wait_events(2)
+    await changing.send(hello(panel_b))
+    await eventually(lambda: listener.panels[panel_b].connected, "B attached")
+    await changing.close()
+    await eventually(lambda: not listener.connections, "the connection gone")
+    assert listener.kept_for_the_cloud == {panel_a: [a_alarm], panel_b: [b_alarm]}
+
+
+async def test_what_is_kept_for_the_cloud_counts_in_the_backlog_budget(
+    start_listener: StartListener, connect: ConnectPanel, closed_port: ClosedPort
+) -> None:
+    """Many panels (or one peer saying many GUIDs) whose connections end while the cloud is
+    away: what is kept for them stays within backlog_bytes_total (the oldest go first)."""
+    report = door(1, "Door")
+    listener, rec = await start_listener(
+        upstream_host=LOCAL, upstream_port=closed_port.port, backlog_bytes_total=3 * len(report)
+    )
+    for index in range(6):
+        panel = await connect(listener.port)
+        await panel.send(hello(f"GP{index:013d}"), report)
+        await rec.wait_events(index + 1)
+        await panel.close()
+        await eventually(lambda: not listener.connections, "the connection gone")
+    # The newest stay (the live connections' hellos took room too, while they lasted).
+    kept = listener.kept_for_the_cloud
+    assert list(kept) == [f"GP{index:013d}" for index in range(6 - len(kept), 6)]
+    assert all(reports == [report] for reports in kept.values())
+    assert 2 <= len(kept) <= 3
+    assert listener.backlog_budget.used == len(kept) * len(report) <= 3 * len(report)

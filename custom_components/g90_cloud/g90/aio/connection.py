@@ -235,9 +235,7 @@ class PanelConnection(asyncio.Protocol):
                 timer.cancel()
         self.commands.close()
         if self.upstream is not None:
-            if self.panel is not None and (reports := self.upstream.hand_over()):
-                # The panel's next connection (or the next listener) sends them.
-                self._owner.keep_for_the_cloud({self.panel.guid: [f for f, _ in reports]})
+            self._leave_for_the_cloud()
             self.upstream.close()
             self.counters.upstream_reconnects = self.upstream.reconnects
         held = list(self._held)
@@ -409,6 +407,7 @@ class PanelConnection(asyncio.Protocol):
             return
         if self.panel is None or self.panel.guid != guid:
             if self.panel is not None:  # the GUID changed mid-connection: odd, but follow it
+                self._leave_for_the_cloud()  # what was kept for the cloud is the old GUID's
                 self._owner.detach(self, [])
                 self.counters = Counters()
             self.panel = self._owner.attach(self, guid, now)
@@ -438,10 +437,24 @@ class PanelConnection(asyncio.Protocol):
         """Reports an earlier listener kept for the cloud: they go first through this one."""
         self._inherited += [(frame, identify(frame)) for frame in reports]
 
+    def _leave_for_the_cloud(self) -> None:
+        """Leave what the relay kept for a cloud that is away with the owner, as this panel's.
+
+        The panel's next connection (or the next listener) sends it.
+        """
+        if self.upstream is None or self.panel is None:
+            return
+        if reports := self.upstream.hand_over():
+            self._owner.keep_for_the_cloud({self.panel.guid: [f for f, _ in reports]})
+
     def _open_upstream(self) -> None:
         """Chaining: the cloud is reached for a panel that said who it is, and may connect."""
         config = self._config
-        if not config.upstream_host or self.upstream is not None:
+        if self.upstream is not None:  # a GUID change: the same link, now for this panel
+            self.upstream.adopt(self._inherited)
+            self._inherited = []
+            return
+        if not config.upstream_host:
             return
         self.upstream = CloudRelay(
             self,

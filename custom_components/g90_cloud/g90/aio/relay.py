@@ -161,9 +161,16 @@ class CloudRelay:
         return reports
 
     def adopt(self, reports: list[tuple[bytes, type[Message]]]) -> None:
-        """Reports an earlier connection of the panel kept for the cloud: sent first."""
+        """Take reports an earlier connection of the panel kept for the cloud.
+
+        Sent now if the cloud is there, else first when it is.
+        """
         for frame, kind in reports:
-            self._keep(_Frame(frame, kind, b"", 0.0))
+            if self.link.connected:
+                self.link.write(frame)
+                self._owner.counters.upstream_frames += 1
+            else:
+                self._keep(_Frame(frame, kind, b"", 0.0))
 
     def close(self) -> None:
         """Stop for good (see wait_closed)."""

@@ -132,7 +132,9 @@ class Listener:
         """Every panel seen (bounded by max_known_panels), by GUID."""
         self.stats = _Stats()
         self.held_budget = ByteBudget(config.held_bytes_total)
-        self.backlog_budget = ByteBudget(config.backlog_bytes_total)
+        self.backlog_budget = ByteBudget(config.backlog_bytes_total, reclaim=self._drop_oldest_kept)
+        """Bytes kept for vendor clouds that are away: live backlogs first, then what waits
+        for panels to connect again (that goes first when room is needed)."""
         self._server: asyncio.Server | None = None
         self._connections: dict[PanelConnection, None] = {}
         """Open connections, oldest first."""
@@ -226,16 +228,46 @@ class Listener:
         """Keep reports for a vendor cloud that is away, until the panel connects again.
 
         From a connection that ended, or an earlier listener (before a restart).
-        Each panel's go to the cloud through its next connection, first; at most
-        backlog_limit per panel (the newest), for at most max_known_panels panels.
+        Each panel's go to the cloud through its next connection, first. Bounded
+        as the relays' own backlogs are, and within the same byte budget: at most
+        backlog_limit per panel (the newest), for at most max_known_panels panels
+        (the longest waiting go first, then their oldest reports).
         """
         limit = self.config.backlog_limit
         for guid, frames in reports.items():
             kept = self.kept_for_the_cloud.pop(guid, [])  # re-inserted: the newest last
-            self.kept_for_the_cloud[guid] = (kept + frames)[-limit:]
+            self.kept_for_the_cloud[guid] = kept
+            for frame in frames:
+                if self.backlog_budget.take(len(frame)):  # room made, the oldest going first
+                    kept.append(frame)
+                    if len(kept) > limit:
+                        self.backlog_budget.give(len(kept.pop(0)))
         while len(self.kept_for_the_cloud) > self.config.max_known_panels:
-            oldest = next(iter(self.kept_for_the_cloud))
-            del self.kept_for_the_cloud[oldest]
+            self._drop_kept(next(iter(self.kept_for_the_cloud)))
+        for guid in [guid for guid, kept in self.kept_for_the_cloud.items() if not kept]:
+            del self.kept_for_the_cloud[guid]
+
+    def _drop_oldest_kept(self) -> bool:
+        """Make room: the oldest report of the panel waiting longest goes; False if none."""
+        for guid, kept in self.kept_for_the_cloud.items():
+            if kept:
+                self.backlog_budget.give(len(kept.pop(0)))
+                if not kept:
+                    del self.kept_for_the_cloud[guid]  # and the loop ends here
+                self.log.report(
+                    "kept for the cloud",
+                    "Too much kept for vendor clouds that are away: the oldest report of "
+                    "panel %s is dropped (events still reached the listener's owner)",
+                    guid,
+                )
+                return True
+        return False
+
+    def _drop_kept(self, guid: str) -> list[bytes]:
+        """The reports kept for panel `guid`, taken out (their bytes given back)."""
+        kept = self.kept_for_the_cloud.pop(guid, [])
+        self.backlog_budget.give(sum(len(frame) for frame in kept))
+        return kept
 
     async def close(self) -> None:
         """Stop listening, close every panel and upstream connection, and wait for them.
@@ -361,7 +393,7 @@ class Listener:
                 self.config.max_panels_per_address,
             )
             return None
-        if kept := self.kept_for_the_cloud.pop(guid, None):  # the oldest: first
+        if kept := self._drop_kept(guid):  # the oldest: first
             connection.take_over(kept)
         for other in self._connections:
             if other is not connection and other.guid == guid and other.panel is not None:
