@@ -421,7 +421,7 @@ def apply_event(panel: PanelState, event: PanelEvent) -> Changes:
     elif kind is EventType.PANEL_LOW_BATTERY:
         panel.battery_low = True
         changes.panel = True
-    if kind in ZONE_EVENTS and event.zone_index in ZONE_NUMBERS:
+    if kind in ZONE_EVENTS and _is_zone_number(event.zone_index):
         _apply_zone_event(panel, event, changes)
     return changes
 
@@ -429,6 +429,11 @@ def apply_event(panel: PanelState, event: PanelEvent) -> Changes:
 ZONE_NUMBERS: Final = range(1 << 16)
 """Zone numbers a zone can have (a JSON report may carry any number: -1 names no zone,
 and the store keeps zones by their digits)."""
+
+
+def _is_zone_number(index: int | None) -> bool:
+    # Checked as an int first: `None in range(...)` would compare it with every number.
+    return type(index) is int and index in ZONE_NUMBERS
 
 
 def _reset_problems(panel: PanelState) -> None:
