@@ -130,8 +130,6 @@ async def async_setup_panel_platform(
     """
     hub = entry.runtime_data
     added: set[str] = set()
-    offered: set[str] = set()
-    """Every unique id offered, even if not added (its device is disabled, say)."""
 
     @callback
     def add(entities: Iterable[Entity]) -> None:
@@ -139,7 +137,6 @@ async def async_setup_panel_platform(
         for entity in fresh:
             unique_id = str(entity.unique_id)
             added.add(unique_id)
-            offered.add(unique_id)
             # Once removed (its device was deleted), it may be added again when
             # the panel reports its zone anew.
             entity.async_on_remove(partial(added.discard, unique_id))
@@ -158,13 +155,16 @@ async def async_setup_panel_platform(
     def add_relay(new: NewRelay) -> None:
         add(relay_entities(hub, new.panel, new.relay))
 
+    known_now: list[Entity] = []
     for panel in list(hub.panels.values()):
-        add_panel(panel)
+        known_now += panel_entities(hub, panel)
         for zone in list(panel.zones.values()):
-            add_zone(NewZone(panel, zone))
+            known_now += zone_entities(hub, panel, zone, None)
         for relay in list(panel.relays.values()):
-            add_relay(NewRelay(panel, relay))
-    _remove_no_longer_provided(hass, entry, hub, offered)
+            known_now += relay_entities(hub, panel, relay)
+    add(known_now)
+    # Every one offered counts, even one not added (its device is disabled, say).
+    _remove_no_longer_provided(hass, entry, hub, {str(e.unique_id) for e in known_now})
     entry.async_on_unload(async_dispatcher_connect(hass, hub.signals.new_panel, add_panel))
     entry.async_on_unload(async_dispatcher_connect(hass, hub.signals.new_zone, add_zone))
     entry.async_on_unload(async_dispatcher_connect(hass, hub.signals.new_relay, add_relay))

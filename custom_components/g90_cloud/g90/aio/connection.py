@@ -153,8 +153,13 @@ class PanelConnection(asyncio.Protocol):
         return self._transport is not None and not self._transport.is_closing()
 
     def close(self) -> None:
-        """End the connection now; connection_lost follows."""
+        """End the connection now; connection_lost follows.
+
+        What it kept for a cloud that is away is left with the owner at once, so
+        the connection that replaces it can take it.
+        """
         if self._transport is not None:
+            self._leave_for_the_cloud()
             self._transport.abort()
 
     async def wait_closed(self) -> None:
@@ -424,17 +429,12 @@ class PanelConnection(asyncio.Protocol):
         if held:
             self._owner.deliver(held, self.panel)
 
-    def take_over_from(self, older: PanelConnection) -> None:
-        """Replace `older`, the panel's previous connection: what it kept for the cloud goes.
-
-        Through this connection's link, first: a panel that reconnects while the
-        cloud is away loses none of what it reported.
-        """
-        if older.upstream is not None:
-            self._inherited += older.upstream.hand_over()
-
     def take_over(self, reports: list[bytes]) -> None:
-        """Reports an earlier listener kept for the cloud: they go first through this one."""
+        """Reports the panel's earlier connections kept for the cloud: sent first through this one.
+
+        A panel that reconnects (or a listener restarted) while the cloud is away
+        loses none of what it reported.
+        """
         self._inherited += [(frame, identify(frame)) for frame in reports]
 
     def _leave_for_the_cloud(self) -> None:

@@ -166,11 +166,7 @@ class CloudRelay:
         Sent now if the cloud is there, else first when it is.
         """
         for frame, kind in reports:
-            if self.link.connected:
-                self.link.write(frame)
-                self._owner.counters.upstream_frames += 1
-            else:
-                self._keep(_Frame(frame, kind, b"", 0.0))
+            self.forward(frame, kind, b"")  # reports: no answer is due
 
     def close(self) -> None:
         """Stop for good (see wait_closed)."""

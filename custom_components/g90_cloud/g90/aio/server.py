@@ -393,8 +393,6 @@ class Listener:
                 self.config.max_panels_per_address,
             )
             return None
-        if kept := self._drop_kept(guid):  # the oldest: first
-            connection.take_over(kept)
         for other in self._connections:
             if other is not connection and other.guid == guid and other.panel is not None:
                 _LOGGER.info(
@@ -403,8 +401,9 @@ class Listener:
                     connection.peer,
                     other.peer,
                 )
-                connection.take_over_from(other)
-                other.close()
+                other.close()  # what it kept for the cloud stays here, taken just below
+        if kept := self._drop_kept(guid):
+            connection.take_over(kept)
         panel = self.panels.get(guid)
         if panel is None:
             self._forget_stale_panels()
